@@ -1,0 +1,21 @@
+"""Every ORM model, imported once so metadata (and Alembic) sees the whole schema."""
+
+from app.annotation.models import Assignment, Item, Label
+from app.auth.models import ApiToken, BrowserSession, User
+from app.db import Base
+from app.projects.models import Project, ProjectMember
+from app.prompts.models import Candidate, Prompt
+
+__all__ = [
+    "ApiToken",
+    "Assignment",
+    "Base",
+    "BrowserSession",
+    "Candidate",
+    "Item",
+    "Label",
+    "Project",
+    "ProjectMember",
+    "Prompt",
+    "User",
+]

@@ -1,0 +1,84 @@
+"""Scoped queries: an annotator only ever reaches their own assignments and labels."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Select, exists, not_, select, update
+from sqlalchemy.orm import Session
+
+from app.annotation.models import Assignment, Item, Label
+from app.annotation.states import AssignmentState
+
+
+def own_assignment(session: Session, user_id: int, assignment_id: int, *, lock: bool = False) -> Assignment | None:
+    stmt = select(Assignment).where(Assignment.id == assignment_id, Assignment.user_id == user_id)
+    if lock and session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return session.scalar(stmt)
+
+
+def own_label(session: Session, user_id: int, label_id: int) -> Label | None:
+    return session.scalar(select(Label).where(Label.id == label_id, Label.user_id == user_id))
+
+
+def own_labels(session: Session, user_id: int, project_id: int, after: int, limit: int) -> list[Label]:
+    stmt = (
+        select(Label)
+        .where(Label.user_id == user_id, Label.project_id == project_id, Label.id > after)
+        .order_by(Label.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def label_for(session: Session, item_id: int, user_id: int) -> Label | None:
+    return session.scalar(select(Label).where(Label.item_id == item_id, Label.user_id == user_id))
+
+
+def live_leases(session: Session, user_id: int, project_id: int, now: datetime) -> list[Assignment]:
+    stmt = (
+        select(Assignment)
+        .where(
+            Assignment.user_id == user_id,
+            Assignment.project_id == project_id,
+            Assignment.state == AssignmentState.leased,
+            Assignment.expires_at > now,
+        )
+        .order_by(Assignment.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def pick_statement(project_id: int, user_id: int, *, gold: bool, lock: bool) -> Select[tuple[int]]:
+    """The next item for this annotator: index-driven, skipping rows other pickers hold right now."""
+    seen = exists().where(Assignment.item_id == Item.id, Assignment.user_id == user_id)
+    stmt = select(Item.id).where(Item.project_id == project_id, ~seen)
+    if gold:
+        stmt = stmt.where(Item.is_gold).order_by(Item.id)
+    else:
+        # Same terms as the partial index ix_items_pick, so both planners use it.
+        stmt = stmt.where(Item.open_slots > 0, not_(Item.is_gold)).order_by(Item.priority.desc(), Item.id)
+    stmt = stmt.limit(1)
+    if lock:
+        stmt = stmt.with_for_update(skip_locked=True)
+    return stmt
+
+
+def expire_leases(session: Session, project_id: int, now: datetime) -> list[tuple[int, bool]]:
+    """Mark this project's overdue leases expired; returns (item_id, is_gold) of each one changed."""
+    overdue = select(Assignment.id).where(
+        Assignment.project_id == project_id,
+        Assignment.state == AssignmentState.leased,
+        Assignment.expires_at <= now,
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        overdue = overdue.order_by(Assignment.id).with_for_update(skip_locked=True)
+    stmt = (
+        update(Assignment)
+        .where(Assignment.id.in_(overdue.scalar_subquery()), Assignment.state == AssignmentState.leased)
+        .values(state=AssignmentState.expired, finished_at=now)
+        .returning(Assignment.item_id, Assignment.is_gold)
+        .execution_options(synchronize_session=False)
+    )
+    return [(row[0], row[1]) for row in session.execute(stmt)]

@@ -1,0 +1,146 @@
+"""The annotator's loop (next, label, skip, edit), their own labels, and progress."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Response, status
+from sqlalchemy.orm import Session
+
+from app.annotation import labeling, queue, repository
+from app.annotation.models import Assignment
+from app.annotation.progress import AnnotatorProgress, ProjectProgress, annotator_progress, project_progress
+from app.annotation.schemas import AssignmentRead, LabelPage, LabelRead, LabelSubmit, SkipRequest
+from app.annotation.views import assignment_view
+from app.auth.principal import Principal
+from app.db import utcnow
+from app.deps import CurrentPrincipal, DbSession
+from app.errors import NotFound, error_responses
+from app.projects.access import ProjectAccess, project_for
+from app.projects.models import ProjectRole
+
+router = APIRouter(prefix="/api", tags=["annotation"])
+
+
+def _own_assignment(session: Session, principal: Principal, assignment_id: int) -> tuple[Assignment, ProjectAccess]:
+    assignment = repository.own_assignment(session, principal.user_id, assignment_id, lock=True)
+    if assignment is None:
+        raise NotFound(f"Assignment {assignment_id} not found.")
+    return assignment, project_for(session, principal, assignment.project_id)
+
+
+@router.post(
+    "/projects/{project_id}/next",
+    response_model=AssignmentRead,
+    responses={
+        204: {"description": "Nothing left for you in this project."},
+        **error_responses(401, 403, 404),
+    },
+)
+def next_item(project_id: int, principal: CurrentPrincipal, session: DbSession) -> AssignmentRead | Response:
+    """Lease me the next item to label (204 when none is left for me).
+
+    Never an item I was given before; at most two open leases at once (the one on screen and one
+    prefetched); asking again while holding two returns the oldest.
+    """
+    access = project_for(session, principal, project_id)
+    assignment = queue.next_assignment(session, access, principal.user_id, utcnow())
+    if assignment is None:
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return assignment_view(session, assignment)
+
+
+@router.get("/assignments/{assignment_id}", response_model=AssignmentRead, responses=error_responses(401, 404))
+def get_assignment(assignment_id: int, principal: CurrentPrincipal, session: DbSession) -> AssignmentRead:
+    """One of my assignments, with my label if I gave one."""
+    assignment = repository.own_assignment(session, principal.user_id, assignment_id)
+    if assignment is None:
+        raise NotFound(f"Assignment {assignment_id} not found.")
+    project_for(session, principal, assignment.project_id)
+    return assignment_view(session, assignment)
+
+
+@router.post(
+    "/assignments/{assignment_id}/label",
+    response_model=LabelRead,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"model": LabelRead, "description": "Already stored (a retry)."},
+        **error_responses(401, 404, 409, 422),
+    },
+)
+def submit_label(
+    assignment_id: int, body: LabelSubmit, principal: CurrentPrincipal, session: DbSession, response: Response
+) -> LabelRead:
+    """Submit my label for this assignment. Idempotent: a retry returns the stored label with 200."""
+    assignment, access = _own_assignment(session, principal, assignment_id)
+    label, created = labeling.submit_label(session, access.project, assignment, body, utcnow())
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return LabelRead.model_validate(label)
+
+
+@router.post(
+    "/assignments/{assignment_id}/skip",
+    response_model=AssignmentRead,
+    responses=error_responses(401, 404, 409),
+)
+def skip_item(assignment_id: int, body: SkipRequest, principal: CurrentPrincipal, session: DbSession) -> AssignmentRead:
+    """Pass on this item; I will not be given it again."""
+    assignment, _ = _own_assignment(session, principal, assignment_id)
+    labeling.skip(session, assignment, body, utcnow())
+    return assignment_view(session, assignment)
+
+
+@router.patch("/labels/{label_id}", response_model=LabelRead, responses=error_responses(401, 404, 409, 422))
+def edit_label(label_id: int, body: LabelSubmit, principal: CurrentPrincipal, session: DbSession) -> LabelRead:
+    """Change my label; allowed until the item has all the labels it needs."""
+    label = repository.own_label(session, principal.user_id, label_id)
+    if label is None:
+        raise NotFound(f"Label {label_id} not found.")
+    access = project_for(session, principal, label.project_id)
+    return LabelRead.model_validate(labeling.edit_label(session, access.project, label, body))
+
+
+@router.get("/projects/{project_id}/labels/mine", response_model=LabelPage, responses=error_responses(401, 404))
+def my_labels(
+    project_id: int,
+    principal: CurrentPrincipal,
+    session: DbSession,
+    after: int = Query(0, ge=0, le=2**62, description="Return labels with a larger id (cursor)."),
+    limit: int = Query(100, ge=1, le=1000),
+) -> LabelPage:
+    """My labels in this project, oldest first."""
+    project_for(session, principal, project_id)
+    labels = repository.own_labels(session, principal.user_id, project_id, after, limit)
+    return LabelPage(
+        items=[LabelRead.model_validate(lab) for lab in labels],
+        next_cursor=labels[-1].id if len(labels) == limit else None,
+    )
+
+
+@router.get("/projects/{project_id}/progress", response_model=ProjectProgress, responses=error_responses(401, 404))
+def get_progress(project_id: int, principal: CurrentPrincipal, session: DbSession) -> ProjectProgress:
+    """Project-wide counts: items, labels, completion, labels per hour."""
+    project_for(session, principal, project_id)
+    return project_progress(session, project_id, utcnow())
+
+
+@router.get(
+    "/projects/{project_id}/progress/annotators",
+    response_model=list[AnnotatorProgress],
+    responses=error_responses(401, 403, 404),
+)
+def get_annotator_progress(project_id: int, principal: CurrentPrincipal, session: DbSession) -> list[AnnotatorProgress]:
+    """Per-annotator counts (manager or admin)."""
+    project_for(session, principal, project_id, ProjectRole.manager)
+    return annotator_progress(session, project_id, utcnow())
+
+
+@router.get(
+    "/projects/{project_id}/progress/me",
+    response_model=AnnotatorProgress,
+    responses=error_responses(401, 404),
+)
+def get_my_progress(project_id: int, principal: CurrentPrincipal, session: DbSession) -> AnnotatorProgress:
+    """My own counts in this project (today, last hour, total)."""
+    project_for(session, principal, project_id)
+    return annotator_progress(session, project_id, utcnow(), principal.user_id)[0]

@@ -1,0 +1,42 @@
+"""Assemble what an annotator sees for an assignment (prompt, candidates in display order, own label)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.annotation import repository
+from app.annotation.models import Assignment, Item
+from app.annotation.schemas import AssignmentRead, CandidateView, ItemView, LabelRead, PromptView
+from app.errors import NotFound
+from app.prompts.models import Candidate, Prompt
+
+
+def item_view(session: Session, item: Item) -> ItemView:
+    prompt = session.get(Prompt, item.prompt_id)
+    if prompt is None:
+        raise NotFound("The item's prompt no longer exists.")
+    texts = dict(
+        session.execute(select(Candidate.id, Candidate.text).where(Candidate.id.in_(item.candidate_ids))).all()
+    )
+    return ItemView(
+        id=item.id,
+        prompt=PromptView(id=prompt.id, text=prompt.text, messages=prompt.messages),
+        candidates=[CandidateView(id=cid, text=texts.get(cid, "")) for cid in item.candidate_ids],
+    )
+
+
+def assignment_view(session: Session, assignment: Assignment) -> AssignmentRead:
+    item = session.get(Item, assignment.item_id)
+    if item is None:
+        raise NotFound("The item no longer exists.")
+    label = repository.label_for(session, item.id, assignment.user_id)
+    return AssignmentRead(
+        id=assignment.id,
+        project_id=assignment.project_id,
+        state=assignment.state,
+        leased_at=assignment.leased_at,
+        expires_at=assignment.expires_at,
+        item=item_view(session, item),
+        label=LabelRead.model_validate(label) if label else None,
+    )

@@ -1,0 +1,92 @@
+"""Request-scoped dependencies: the database session and the caller.
+
+Access is checked in one place: every route takes ``CurrentPrincipal`` (or ``AdminPrincipal``), and
+project-scoped routes resolve the project through ``app.projects.access``, which scopes every query to
+what the caller may see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from app.auth import repository as auth_repo
+from app.auth import service as auth_service
+from app.auth.models import GlobalRole
+from app.auth.principal import AuthMethod, Principal
+from app.auth.security import csrf_token_for, digest, tokens_equal
+from app.config import get_settings
+from app.db import get_engine, new_session, session_scope, utcnow
+from app.errors import Forbidden, NotAuthenticated
+
+SESSION_COOKIE = "prefloop_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
+
+
+def _db_session(request: Request) -> Iterator[Session]:
+    # Writes take SQLite's write lock at BEGIN (see app.db); reads never block.
+    session = new_session(write=request.method not in SAFE_METHODS)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+# scope="function": the commit happens before the response is sent, so a 2xx means "stored".
+DbSession = Annotated[Session, Depends(_db_session, scope="function")]
+
+
+def _principal(request: Request, session: DbSession) -> Principal:
+    auth = request.headers.get("authorization", "")
+    if auth:
+        scheme, _, secret = auth.partition(" ")
+        if scheme.lower() != "bearer" or not secret:
+            raise NotAuthenticated("Authorization header must be 'Bearer <token>'.")
+        row = auth_repo.principal_row_for_token(session, digest(secret.strip()))
+        if row is None:
+            raise NotAuthenticated("Invalid or revoked API token.")
+        user_id, username, role, token_id, last_used = row
+        now = utcnow()
+        if last_used is None or now - last_used > TOKEN_TOUCH_INTERVAL:
+            if request.method in SAFE_METHODS:
+                # Own short transaction: a read request must not turn into a write transaction.
+                with session_scope(engine=get_engine()) as touch:
+                    auth_service.touch_token(touch, token_id)
+            else:  # a write request already holds the write lock (SQLite): reuse it
+                auth_service.touch_token(session, token_id)
+        return Principal(user_id, username, role == GlobalRole.admin, AuthMethod.token)
+
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        raise NotAuthenticated("Log in or send an API token.")
+    row2 = auth_repo.principal_row_for_session(session, digest(cookie), utcnow())
+    if row2 is None:
+        raise NotAuthenticated("Your session has expired; log in again.")
+    user_id, username, role, session_id = row2
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not sent or not tokens_equal(sent, csrf_token_for(cookie, get_settings().secret_key)):
+            raise Forbidden(f"Missing or wrong {CSRF_HEADER} header for a cookie-authenticated write.")
+    return Principal(user_id, username, role == GlobalRole.admin, AuthMethod.cookie, session_id)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(_principal)]
+
+
+def _admin(principal: CurrentPrincipal) -> Principal:
+    if not principal.is_admin:
+        raise Forbidden("Only an admin may do this.")
+    return principal
+
+
+AdminPrincipal = Annotated[Principal, Depends(_admin)]

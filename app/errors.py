@@ -1,0 +1,90 @@
+"""Typed application errors, raised by services and rendered by one handler.
+
+Every error body has the same shape: ``{"detail": "...", "code": "...", "field": "..." | null}``
+(plus ``errors`` for row-level import problems), so clients can show the message as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+
+class ErrorBody(BaseModel):
+    detail: str
+    code: str
+    field: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+class AppError(Exception):
+    status_code: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+
+    def __init__(self, detail: str, *, field: str | None = None, errors: list[dict[str, Any]] | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+        self.errors = errors
+
+    def body(self) -> dict[str, Any]:
+        return ErrorBody(detail=self.detail, code=self.code, field=self.field, errors=self.errors).model_dump(
+            exclude_none=True
+        )
+
+
+class NotAuthenticated(AppError):
+    status_code = 401
+    code = "not_authenticated"
+
+
+class Forbidden(AppError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(AppError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(AppError):
+    status_code = 409
+    code = "conflict"
+
+
+class InvalidInput(AppError):
+    status_code = 422
+    code = "invalid"
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+    code = "too_large"
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route, so the OpenAPI schema (and the generated client) knows its errors."""
+    return {code: {"model": ErrorBody} for code in codes}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_request: Request, exc: IntegrityError) -> JSONResponse:
+        # A constraint the service did not pre-check (usually a race): the write is refused, nothing changed.
+        body = ErrorBody(detail="The change conflicts with existing data.", code="conflict")
+        return JSONResponse(body.model_dump(exclude_none=True), status_code=409)
+
+    @app.exception_handler(OperationalError)
+    async def _db_down(_request: Request, exc: OperationalError) -> JSONResponse:
+        body = ErrorBody(detail="The database is unavailable; retry shortly.", code="unavailable")
+        return JSONResponse(body.model_dump(exclude_none=True), status_code=503, headers={"Retry-After": "1"})

@@ -1,0 +1,62 @@
+"""The FastAPI application: routers, error handlers, the built UI at ``/``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from app.annotation.router import router as annotation_router
+from app.auth.router import router as auth_router
+from app.errors import NotFound, install_error_handlers
+from app.projects.router import router as projects_router
+from app.prompts.router import router as prompts_router
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="Prefloop",
+        version="0.1.0",
+        description="The human-feedback loop for language models: annotate, aggregate, train, evaluate.",
+    )
+    install_error_handlers(app)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        """The process is up (touches no database and no heavy import)."""
+        return {"status": "ok"}
+
+    for router in (auth_router, projects_router, prompts_router, annotation_router):
+        app.include_router(router)
+    _mount_ui(app)
+    return app
+
+
+def _mount_ui(app: FastAPI) -> None:
+    """Serve the built frontend (``frontend/dist`` copied to ``app/static``) with SPA fallback."""
+    index = STATIC_DIR / "index.html"
+    if not index.exists():
+
+        @app.get("/", include_in_schema=False)
+        def no_ui() -> JSONResponse:
+            return JSONResponse({"detail": "The web UI is not built. Run `prefloop up` or `npm run build`."})
+
+        return
+    if (STATIC_DIR / "assets").is_dir():
+        app.mount("/assets", StaticFiles(directory=STATIC_DIR / "assets"), name="assets")
+
+    @app.get("/{path:path}", include_in_schema=False)
+    def spa(path: str) -> FileResponse:
+        if path.startswith("api/"):
+            raise NotFound(f"No API route /{path}.")
+        candidate = (STATIC_DIR / path).resolve()
+        if path and candidate.is_file() and STATIC_DIR in candidate.parents:
+            return FileResponse(candidate)
+        return FileResponse(index)
+
+
+app = create_app()
