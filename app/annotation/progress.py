@@ -20,7 +20,7 @@ class ProjectProgress(BaseModel):
     gold_items: int
     labels: int = Field(description="Labels on non-gold items.")
     gold_labels: int
-    labels_needed: int = Field(description="items × overlap.")
+    labels_needed: int = Field(description="items x overlap.")
     completion: float = Field(description="Share of needed labels that are done, 0-1.")
     live_leases: int
     skipped: int
