@@ -84,7 +84,14 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            # Writers wait on SQLite's lock while holding a connection: allow one per server thread.
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow + 40,
+            pool_timeout=60,
+        )
         _configure_sqlite(engine)
         return engine
     return create_engine(

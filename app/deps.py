@@ -7,11 +7,13 @@ what the caller may see.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from app.auth import repository as auth_repo
@@ -29,12 +31,21 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
 
 
-def _db_session(request: Request) -> Iterator[Session]:
-    # Writes take SQLite's write lock at BEGIN (see app.db); reads never block.
-    session = new_session(write=request.method not in SAFE_METHODS)
+async def _db_session(request: Request) -> AsyncIterator[Session]:
+    """The request's unit of work: commit on success, roll back on error."""
+    write = request.method not in SAFE_METHODS
+    session = new_session(write=write)
     try:
-        yield session
-        session.commit()
+        if write and session.get_bind().dialect.name == "sqlite":
+            # SQLite has one writer at a time. Queue writers here, on the event loop, rather than on the
+            # database lock inside pool threads: otherwise every pool thread can end up waiting for a lock
+            # whose holder needs a free thread to finish (serialising the response) and commit.
+            async with _sqlite_write_gate():
+                yield session
+                session.commit()
+        else:
+            yield session
+            await run_in_threadpool(session.commit)
     except BaseException:
         session.rollback()
         raise
@@ -42,11 +53,29 @@ def _db_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
+_gates: dict[int, asyncio.Lock] = {}
+
+
+def _sqlite_write_gate() -> asyncio.Lock:
+    loop_id = id(asyncio.get_running_loop())
+    gate = _gates.get(loop_id)
+    if gate is None:
+        gate = _gates[loop_id] = asyncio.Lock()
+    return gate
+
+
 # scope="function": the commit happens before the response is sent, so a 2xx means "stored".
 DbSession = Annotated[Session, Depends(_db_session, scope="function")]
 
 
-def _principal(request: Request, session: DbSession) -> Principal:
+def _principal(request: Request) -> Principal:
+    # A short read of its own: the request's (possibly write-locking) transaction starts later, in the
+    # endpoint's single thread hop.
+    with new_session(write=False) as session:
+        return _resolve_principal(request, session)
+
+
+def _resolve_principal(request: Request, session: Session) -> Principal:
     auth = request.headers.get("authorization", "")
     if auth:
         scheme, _, secret = auth.partition(" ")
@@ -58,12 +87,8 @@ def _principal(request: Request, session: DbSession) -> Principal:
         user_id, username, role, token_id, last_used = row
         now = utcnow()
         if last_used is None or now - last_used > TOKEN_TOUCH_INTERVAL:
-            if request.method in SAFE_METHODS:
-                # Own short transaction: a read request must not turn into a write transaction.
-                with session_scope(engine=get_engine()) as touch:
-                    auth_service.touch_token(touch, token_id)
-            else:  # a write request already holds the write lock (SQLite): reuse it
-                auth_service.touch_token(session, token_id)
+            with session_scope(engine=get_engine()) as touch:
+                auth_service.touch_token(touch, token_id)
         return Principal(user_id, username, role == GlobalRole.admin, AuthMethod.token)
 
     cookie = request.cookies.get(SESSION_COOKIE)

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 
 class ErrorBody(BaseModel):
@@ -85,6 +86,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body.model_dump(exclude_none=True), status_code=409)
 
     @app.exception_handler(OperationalError)
-    async def _db_down(_request: Request, exc: OperationalError) -> JSONResponse:
+    @app.exception_handler(PoolTimeout)
+    async def _db_down(_request: Request, exc: Exception) -> JSONResponse:
         body = ErrorBody(detail="The database is unavailable; retry shortly.", code="unavailable")
         return JSONResponse(body.model_dump(exclude_none=True), status_code=503, headers={"Retry-After": "1"})

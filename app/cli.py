@@ -1,0 +1,221 @@
+"""The ``prefloop`` command line: run the service, manage the database, users and imports."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.config import get_settings
+
+cli = typer.Typer(no_args_is_help=True, help="Prefloop: the human-feedback loop for language models.")
+admin_cli = typer.Typer(no_args_is_help=True, help="Manage users.")
+db_cli = typer.Typer(no_args_is_help=True, help="Manage the database schema.")
+cli.add_typer(admin_cli, name="admin")
+cli.add_typer(db_cli, name="db")
+
+ROOT = Path(__file__).resolve().parent.parent
+FRONTEND = ROOT / "frontend"
+STATIC = Path(__file__).resolve().parent / "static"
+ADMIN_PASSWORD_FILE = "admin-password.txt"
+
+
+@db_cli.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Migrate the database to a revision (default: the newest)."""
+    from app.db import get_engine
+    from app.migrate import upgrade
+
+    upgrade(get_engine(), revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_cli.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """Migrate the database down to a revision ('base' empties it)."""
+    from app.db import get_engine
+    from app.migrate import downgrade
+
+    downgrade(get_engine(), revision)
+    typer.echo(f"database at {revision}")
+
+
+@admin_cli.command("create")
+def admin_create(
+    username: Annotated[str, typer.Option(prompt=True)],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Create an admin user (the first one, or another)."""
+    from app.auth import service
+    from app.auth.models import GlobalRole
+    from app.auth.schemas import UserCreate
+    from app.db import session_scope
+    from app.errors import AppError
+
+    try:
+        with session_scope() as session:
+            service.create_user(session, UserCreate(username=username, password=password, role=GlobalRole.admin))
+    except AppError as exc:
+        raise typer.BadParameter(exc.detail) from None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    typer.echo(f"admin {username!r} created")
+
+
+@cli.command("import")
+def import_file(
+    project_id: int,
+    path: Path,
+    fmt: Annotated[str | None, typer.Option("--format", help="jsonl, csv or parquet (default: from the name)")] = None,
+) -> None:
+    """Import prompts (and candidates) from a JSONL, CSV or Parquet file into a project."""
+    from app.db import session_scope
+    from app.errors import AppError
+    from app.projects.models import Project
+    from app.prompts.service import import_file as do_import
+
+    try:
+        with session_scope() as session:
+            project = session.get(Project, project_id)
+            if project is None:
+                raise typer.BadParameter(f"project {project_id} not found")
+            report = do_import(session, project, path, fmt)
+    except AppError as exc:
+        typer.echo(f"import failed, nothing changed: {exc.detail}", err=True)
+        for err in exc.errors or []:
+            typer.echo(f"  row {err.get('row')}: {err.get('field')}: {err.get('message')}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(report.model_dump_json())
+
+
+@cli.command("serve")
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Run the API and the UI (no migrations, no worker)."""
+    import uvicorn
+
+    uvicorn.run("app.main:app", host=host, port=port, workers=workers, log_level="info")
+
+
+@cli.command("worker")
+def worker(queues: str = "cpu,gpu", concurrency: int = 1) -> None:
+    """Run a Celery worker consuming the given queues."""
+    os.execvp(sys.executable, _worker_argv(queues, concurrency))  # noqa: S606 - replaces this process on purpose
+
+
+def _worker_argv(queues: str, concurrency: int) -> list[str]:
+    return [
+        sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker",
+        "-Q", queues, "--concurrency", str(concurrency), "--loglevel", "INFO", "-n", "prefloop@%h",
+    ]  # fmt: skip
+
+
+@cli.command("up")
+def up(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    build_ui: Annotated[bool, typer.Option(help="Build the web UI when it is missing or stale.")] = True,
+) -> None:
+    """Everything on the embedded default: migrate, create the first admin, build the UI, start a
+    Celery worker and the API. One command, no server to install."""
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db_upgrade()
+    username, password = _ensure_first_admin()
+    if build_ui:
+        _build_ui_if_stale()
+    env = {**os.environ}
+    worker_proc = subprocess.Popen(_worker_argv("cpu,gpu", 1), cwd=ROOT, env=env)  # noqa: S603
+    api_proc = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", host, "--port", str(port), "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+    )
+    url = f"http://{host}:{port}/"
+    typer.echo("")
+    typer.echo(f"  Prefloop is running at {url}")
+    typer.echo(f"  Log in as {username!r} with password {password!r}" if password else f"  Log in as {username!r}")
+    typer.echo(f"  Database: {settings.resolved_database_url}   Broker: {settings.resolved_broker_url}")
+    typer.echo("  Press Ctrl-C to stop.")
+    typer.echo("")
+    _supervise([api_proc, worker_proc])
+
+
+def _ensure_first_admin() -> tuple[str, str | None]:
+    """Create 'admin' with a random password when there is no user yet; keep the password in data_dir."""
+    from sqlalchemy import select
+
+    from app.auth import service
+    from app.auth.models import GlobalRole, User
+    from app.auth.schemas import UserCreate
+    from app.db import session_scope
+
+    secret_file = get_settings().data_dir / ADMIN_PASSWORD_FILE
+    with session_scope() as session:
+        admin = session.scalar(select(User).where(User.role == GlobalRole.admin).order_by(User.id).limit(1))
+        if admin is not None:
+            password = secret_file.read_text().strip() if secret_file.exists() else None
+            return admin.username, password
+        if session.scalar(select(User.id).limit(1)) is not None:
+            return "(an existing user)", None
+        password = secrets.token_urlsafe(12)
+        service.create_user(session, UserCreate(username="admin", password=password, role=GlobalRole.admin))
+    secret_file.write_text(password + "\n")
+    secret_file.chmod(0o600)
+    return "admin", password
+
+
+def _build_ui_if_stale() -> None:
+    index = STATIC / "index.html"
+    if not (FRONTEND / "package.json").exists():
+        return
+    sources = [p for p in (FRONTEND / "src").rglob("*") if p.is_file()] + [FRONTEND / "index.html"]
+    newest = max((p.stat().st_mtime for p in sources if p.exists()), default=0.0)
+    if index.exists() and index.stat().st_mtime >= newest:
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        typer.echo("npm not found: serving the API without the web UI", err=True)
+        return
+    typer.echo("building the web UI ...")
+    if not (FRONTEND / "node_modules").exists():
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=FRONTEND, check=True)  # noqa: S603
+    subprocess.run([npm, "run", "build"], cwd=FRONTEND, check=True)  # noqa: S603
+
+
+def _supervise(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Wait until Ctrl-C or until one process dies, then stop the others."""
+    stopping = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        while not stopping and all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    dead = [p for p in procs if p.returncode not in (0, -signal.SIGTERM, None)]
+    if dead and not stopping:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    cli()
