@@ -25,7 +25,7 @@ cli.add_typer(db_cli, name="db")
 ROOT = Path(__file__).resolve().parent.parent
 FRONTEND = ROOT / "frontend"
 STATIC = Path(__file__).resolve().parent / "static"
-ADMIN_PASSWORD_FILE = "admin-password.txt"
+ADMIN_PASSWORD_FILE = "admin-password.txt"  # noqa: S105 - a file name
 
 
 @db_cli.command("upgrade")
@@ -134,7 +134,18 @@ def up(
     env = {**os.environ}
     worker_proc = subprocess.Popen(_worker_argv("cpu,gpu", 1), cwd=ROOT, env=env)  # noqa: S603
     api_proc = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", host, "--port", str(port), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
         cwd=ROOT,
         env=env,
     )

@@ -13,8 +13,8 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
-from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.auth import repository as auth_repo
 from app.auth import service as auth_service

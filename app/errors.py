@@ -85,6 +85,12 @@ def install_error_handlers(app: FastAPI) -> None:
         body = ErrorBody(detail="The change conflicts with existing data.", code="conflict")
         return JSONResponse(body.model_dump(exclude_none=True), status_code=409)
 
+    @app.exception_handler(OverflowError)
+    async def _overflow(_request: Request, exc: OverflowError) -> JSONResponse:
+        # Defence in depth: a number too large for the database slipped past validation.
+        body = ErrorBody(detail="A number in the request is out of range.", code="invalid")
+        return JSONResponse(body.model_dump(exclude_none=True), status_code=422)
+
     @app.exception_handler(OperationalError)
     @app.exception_handler(PoolTimeout)
     async def _db_down(_request: Request, exc: Exception) -> JSONResponse:

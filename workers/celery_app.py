@@ -8,7 +8,7 @@ No result backend: a job's state lives in our database.
 from __future__ import annotations
 
 from celery import Celery
-from kombu import Exchange, Queue
+from kombu import Exchange, Queue  # type: ignore[attr-defined]
 
 from app.config import get_settings
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, exists, not_, select, update
+from sqlalchemy import Select, exists, select, text, update
 from sqlalchemy.orm import Session
 
 from app.annotation.models import Assignment, Item, Label
@@ -50,15 +50,16 @@ def live_leases(session: Session, user_id: int, project_id: int, now: datetime) 
     return list(session.scalars(stmt))
 
 
-def pick_statement(project_id: int, user_id: int, *, gold: bool, lock: bool) -> Select[tuple[int]]:
+def pick_statement(project_id: int, user_id: int, *, gold: bool, lock: bool) -> Select[int]:
     """The next item for this annotator: index-driven, skipping rows other pickers hold right now."""
     seen = exists().where(Assignment.item_id == Item.id, Assignment.user_id == user_id)
     stmt = select(Item.id).where(Item.project_id == project_id, ~seen)
     if gold:
         stmt = stmt.where(Item.is_gold).order_by(Item.id)
     else:
-        # Same terms as the partial index ix_items_pick, so both planners use it.
-        stmt = stmt.where(Item.open_slots > 0, not_(Item.is_gold)).order_by(Item.priority.desc(), Item.id)
+        # Written exactly as the partial index ix_items_pick's predicate, so both planners match it
+        # (SQLAlchemy would render NOT is_gold as "is_gold = 0" on SQLite, which SQLite does not match).
+        stmt = stmt.where(Item.open_slots > 0, text("NOT items.is_gold")).order_by(Item.priority.desc(), Item.id)
     stmt = stmt.limit(1)
     if lock:
         stmt = stmt.with_for_update(skip_locked=True)

@@ -16,11 +16,12 @@ from app.deps import CurrentPrincipal, DbSession
 from app.errors import NotFound, error_responses
 from app.projects.access import ProjectAccess, project_for
 from app.projects.models import ProjectRole
+from app.types import MAX_ID, IdPath
 
 router = APIRouter(prefix="/api", tags=["annotation"])
 
 
-def _own_assignment(session: Session, principal: Principal, assignment_id: int) -> tuple[Assignment, ProjectAccess]:
+def _own_assignment(session: Session, principal: Principal, assignment_id: IdPath) -> tuple[Assignment, ProjectAccess]:
     assignment = repository.own_assignment(session, principal.user_id, assignment_id, lock=True)
     if assignment is None:
         raise NotFound(f"Assignment {assignment_id} not found.")
@@ -35,7 +36,7 @@ def _own_assignment(session: Session, principal: Principal, assignment_id: int) 
         **error_responses(401, 403, 404),
     },
 )
-def next_item(project_id: int, principal: CurrentPrincipal, session: DbSession) -> AssignmentRead | Response:
+def next_item(project_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> AssignmentRead | Response:
     """Lease me the next item to label (204 when none is left for me).
 
     Never an item I was given before; at most two open leases at once (the one on screen and one
@@ -49,7 +50,7 @@ def next_item(project_id: int, principal: CurrentPrincipal, session: DbSession) 
 
 
 @router.get("/assignments/{assignment_id}", response_model=AssignmentRead, responses=error_responses(401, 404))
-def get_assignment(assignment_id: int, principal: CurrentPrincipal, session: DbSession) -> AssignmentRead:
+def get_assignment(assignment_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> AssignmentRead:
     """One of my assignments, with my label if I gave one."""
     assignment = repository.own_assignment(session, principal.user_id, assignment_id)
     if assignment is None:
@@ -68,7 +69,7 @@ def get_assignment(assignment_id: int, principal: CurrentPrincipal, session: DbS
     },
 )
 def submit_label(
-    assignment_id: int, body: LabelSubmit, principal: CurrentPrincipal, session: DbSession, response: Response
+    assignment_id: IdPath, body: LabelSubmit, principal: CurrentPrincipal, session: DbSession, response: Response
 ) -> LabelRead:
     """Submit my label for this assignment. Idempotent: a retry returns the stored label with 200."""
     assignment, access = _own_assignment(session, principal, assignment_id)
@@ -83,7 +84,9 @@ def submit_label(
     response_model=AssignmentRead,
     responses=error_responses(401, 404, 409),
 )
-def skip_item(assignment_id: int, body: SkipRequest, principal: CurrentPrincipal, session: DbSession) -> AssignmentRead:
+def skip_item(
+    assignment_id: IdPath, body: SkipRequest, principal: CurrentPrincipal, session: DbSession
+) -> AssignmentRead:
     """Pass on this item; I will not be given it again."""
     assignment, _ = _own_assignment(session, principal, assignment_id)
     labeling.skip(session, assignment, body, utcnow())
@@ -91,7 +94,7 @@ def skip_item(assignment_id: int, body: SkipRequest, principal: CurrentPrincipal
 
 
 @router.patch("/labels/{label_id}", response_model=LabelRead, responses=error_responses(401, 404, 409, 422))
-def edit_label(label_id: int, body: LabelSubmit, principal: CurrentPrincipal, session: DbSession) -> LabelRead:
+def edit_label(label_id: IdPath, body: LabelSubmit, principal: CurrentPrincipal, session: DbSession) -> LabelRead:
     """Change my label; allowed until the item has all the labels it needs."""
     label = repository.own_label(session, principal.user_id, label_id)
     if label is None:
@@ -102,10 +105,10 @@ def edit_label(label_id: int, body: LabelSubmit, principal: CurrentPrincipal, se
 
 @router.get("/projects/{project_id}/labels/mine", response_model=LabelPage, responses=error_responses(401, 404))
 def my_labels(
-    project_id: int,
+    project_id: IdPath,
     principal: CurrentPrincipal,
     session: DbSession,
-    after: int = Query(0, ge=0, le=2**62, description="Return labels with a larger id (cursor)."),
+    after: int = Query(0, ge=0, le=MAX_ID, description="Return labels with a larger id (cursor)."),
     limit: int = Query(100, ge=1, le=1000),
 ) -> LabelPage:
     """My labels in this project, oldest first."""
@@ -118,7 +121,7 @@ def my_labels(
 
 
 @router.get("/projects/{project_id}/progress", response_model=ProjectProgress, responses=error_responses(401, 404))
-def get_progress(project_id: int, principal: CurrentPrincipal, session: DbSession) -> ProjectProgress:
+def get_progress(project_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> ProjectProgress:
     """Project-wide counts: items, labels, completion, labels per hour."""
     project_for(session, principal, project_id)
     return project_progress(session, project_id, utcnow())
@@ -129,7 +132,9 @@ def get_progress(project_id: int, principal: CurrentPrincipal, session: DbSessio
     response_model=list[AnnotatorProgress],
     responses=error_responses(401, 403, 404),
 )
-def get_annotator_progress(project_id: int, principal: CurrentPrincipal, session: DbSession) -> list[AnnotatorProgress]:
+def get_annotator_progress(
+    project_id: IdPath, principal: CurrentPrincipal, session: DbSession
+) -> list[AnnotatorProgress]:
     """Per-annotator counts (manager or admin)."""
     project_for(session, principal, project_id, ProjectRole.manager)
     return annotator_progress(session, project_id, utcnow())
@@ -140,7 +145,7 @@ def get_annotator_progress(project_id: int, principal: CurrentPrincipal, session
     response_model=AnnotatorProgress,
     responses=error_responses(401, 404),
 )
-def get_my_progress(project_id: int, principal: CurrentPrincipal, session: DbSession) -> AnnotatorProgress:
+def get_my_progress(project_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> AnnotatorProgress:
     """My own counts in this project (today, last hour, total)."""
     project_for(session, principal, project_id)
     return annotator_progress(session, project_id, utcnow(), principal.user_id)[0]

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
-from app.auth.models import ApiToken, BrowserSession, User
+from app.auth.models import ApiToken, BrowserSession, GlobalRole, User
 
 
 def get_user_by_username(session: Session, username: str) -> User | None:
@@ -16,7 +16,7 @@ def get_user_by_username(session: Session, username: str) -> User | None:
 
 def principal_row_for_session(
     session: Session, token_hash: str, now: datetime
-) -> Row[tuple[int, str, str, int]] | None:
+) -> Row[int, str, GlobalRole, int] | None:
     stmt = (
         select(User.id, User.username, User.role, BrowserSession.id)
         .join(BrowserSession, BrowserSession.user_id == User.id)
@@ -25,9 +25,7 @@ def principal_row_for_session(
     return session.execute(stmt).first()
 
 
-def principal_row_for_token(
-    session: Session, token_hash: str
-) -> Row[tuple[int, str, str, int, datetime | None]] | None:
+def principal_row_for_token(session: Session, token_hash: str) -> Row[int, str, GlobalRole, int, datetime | None] | None:
     stmt = (
         select(User.id, User.username, User.role, ApiToken.id, ApiToken.last_used_at)
         .join(ApiToken, ApiToken.user_id == User.id)

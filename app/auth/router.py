@@ -20,6 +20,7 @@ from app.auth.security import csrf_token_for
 from app.config import get_settings
 from app.deps import SESSION_COOKIE, AdminPrincipal, CurrentPrincipal, DbSession
 from app.errors import NotFound, error_responses
+from app.types import IdPath
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
@@ -82,7 +83,7 @@ def create_token(body: ApiTokenCreate, principal: CurrentPrincipal, session: DbS
 
 
 @router.delete("/auth/tokens/{token_id}", response_model=ApiTokenRead, responses=error_responses(401, 403, 404))
-def revoke_token(token_id: int, principal: CurrentPrincipal, session: DbSession) -> ApiTokenRead:
+def revoke_token(token_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> ApiTokenRead:
     """Revoke one of my API tokens; it stops working at once."""
     return ApiTokenRead.model_validate(service.revoke_token(session, principal.user_id, token_id))
 
@@ -105,6 +106,6 @@ def create_user(body: UserCreate, _admin: AdminPrincipal, session: DbSession) ->
 
 
 @router.patch("/users/{user_id}", response_model=UserRead, responses=error_responses(401, 403, 404))
-def update_user(user_id: int, body: UserUpdate, admin: AdminPrincipal, session: DbSession) -> UserRead:
+def update_user(user_id: IdPath, body: UserUpdate, admin: AdminPrincipal, session: DbSession) -> UserRead:
     """Change a user's name, password, role or active flag (admin only)."""
     return UserRead.model_validate(service.update_user(session, user_id, body, acting_user_id=admin.user_id))

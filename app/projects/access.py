@@ -35,7 +35,7 @@ class ProjectAccess:
         return self.can_manage or self.role == ProjectRole.reviewer
 
 
-def visible_projects(principal: Principal) -> Select[tuple[Project, str | None]]:
+def visible_projects(principal: Principal) -> Select[Project, str | None]:
     """Projects the caller may list, with their role in each."""
     member = select(ProjectMember).where(ProjectMember.user_id == principal.user_id).subquery()
     stmt = select(Project, member.c.role).outerjoin(member, member.c.project_id == Project.id)

@@ -10,6 +10,7 @@ from app.projects import service
 from app.projects.access import project_for, visible_projects
 from app.projects.models import Project, ProjectRole
 from app.projects.schemas import MemberRead, MemberUpsert, ProjectCreate, ProjectRead, ProjectUpdate
+from app.types import IdPath
 
 router = APIRouter(prefix="/api/projects", tags=["projects"])
 
@@ -38,7 +39,7 @@ def list_projects(principal: CurrentPrincipal, session: DbSession) -> list[Proje
 
 
 @router.get("/{project_id}", response_model=ProjectRead, responses=error_responses(401, 404))
-def get_project(project_id: int, principal: CurrentPrincipal, session: DbSession) -> ProjectRead:
+def get_project(project_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> ProjectRead:
     """One project's settings and guidelines."""
     access = project_for(session, principal, project_id)
     return _read(access.project, access.role)
@@ -46,7 +47,7 @@ def get_project(project_id: int, principal: CurrentPrincipal, session: DbSession
 
 @router.patch("/{project_id}", response_model=ProjectRead, responses=error_responses(401, 403, 404, 409, 422))
 def update_project(
-    project_id: int, body: ProjectUpdate, principal: CurrentPrincipal, session: DbSession
+    project_id: IdPath, body: ProjectUpdate, principal: CurrentPrincipal, session: DbSession
 ) -> ProjectRead:
     """Change a project's settings (manager or admin). A new overlap applies to unfinished items too."""
     access = project_for(session, principal, project_id, ProjectRole.manager)
@@ -54,14 +55,16 @@ def update_project(
 
 
 @router.get("/{project_id}/members", response_model=list[MemberRead], responses=error_responses(401, 403, 404))
-def list_members(project_id: int, principal: CurrentPrincipal, session: DbSession) -> list[MemberRead]:
+def list_members(project_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> list[MemberRead]:
     """Who works on this project (manager or admin)."""
     project_for(session, principal, project_id, ProjectRole.manager)
     return service.list_members(session, project_id)
 
 
 @router.put("/{project_id}/members", response_model=MemberRead, responses=error_responses(401, 403, 404, 422))
-def upsert_member(project_id: int, body: MemberUpsert, principal: CurrentPrincipal, session: DbSession) -> MemberRead:
+def upsert_member(
+    project_id: IdPath, body: MemberUpsert, principal: CurrentPrincipal, session: DbSession
+) -> MemberRead:
     """Add a member or change their role or paused flag (manager or admin)."""
     project_for(session, principal, project_id, ProjectRole.manager)
     return service.upsert_member(session, project_id, body)
@@ -72,7 +75,7 @@ def upsert_member(project_id: int, body: MemberUpsert, principal: CurrentPrincip
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(401, 403, 404),
 )
-def remove_member(project_id: int, user_id: int, principal: CurrentPrincipal, session: DbSession) -> None:
+def remove_member(project_id: IdPath, user_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> None:
     """Remove a member; their labels stay."""
     project_for(session, principal, project_id, ProjectRole.manager)
     service.remove_member(session, project_id, user_id)

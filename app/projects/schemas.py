@@ -8,6 +8,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.projects.models import Grouping, ProjectRole, TaskKind
+from app.types import MAX_ID
 
 
 class Criterion(BaseModel):
@@ -109,7 +110,7 @@ class ProjectRead(BaseModel):
 class MemberUpsert(BaseModel):
     """Add a user to the project or change their role; name them by id or username."""
 
-    user_id: int | None = None
+    user_id: int | None = Field(None, ge=1, le=MAX_ID)
     username: str | None = Field(None, max_length=64)
     role: ProjectRole = ProjectRole.annotator
     paused: bool = False

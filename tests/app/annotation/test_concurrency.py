@@ -20,7 +20,9 @@ ANNOTATORS = 56
 OVERLAP = 3
 
 
-def _annotate_until_done(base: str, project_id: int, token: str, results: list[tuple[int, int]], errors: list[str]) -> None:
+def _annotate_until_done(
+    base: str, project_id: int, token: str, results: list[tuple[int, int]], errors: list[str]
+) -> None:
     rng = random.Random(token)
     with httpx.Client(base_url=base, headers=auth(token), timeout=60) as client:
         while True:

@@ -109,7 +109,9 @@ def test_edit_until_complete_then_locked(app_client: httpx.Client) -> None:
     pid, token = _setup("pairwise", n_prompts=1, overlap=2)
     a = _next(app_client, pid, token)
     label = _label(app_client, a["id"], token, {"answer": {"choice": "a", "strength": 1}}).json()
-    r = app_client.patch(f"/api/labels/{label['id']}", json={"answer": {"choice": "b", "strength": 3}}, headers=auth(token))
+    r = app_client.patch(
+        f"/api/labels/{label['id']}", json={"answer": {"choice": "b", "strength": 3}}, headers=auth(token)
+    )
     assert r.status_code == 200 and r.json()["answer"] == {"choice": "b", "strength": 3}
     # Re-submitting different content on the same assignment updates too (still one label).
     r = _label(app_client, a["id"], token, {"answer": {"choice": "a", "strength": 2}})
@@ -196,7 +198,9 @@ def test_paused_member_gets_no_items(app_client: httpx.Client) -> None:
     assert r.status_code == 403 and "paused" in r.json()["detail"]
 
 
-@pytest.mark.parametrize("path", ["/api/assignments/{aid}", "/api/assignments/{aid}/skip", "/api/assignments/{aid}/label"])
+@pytest.mark.parametrize(
+    "path", ["/api/assignments/{aid}", "/api/assignments/{aid}/skip", "/api/assignments/{aid}/label"]
+)
 def test_nobody_reaches_another_annotators_assignment(app_client: httpx.Client, path: str) -> None:
     pid, token = _setup("pairwise")
     a = _next(app_client, pid, token)
@@ -243,7 +247,9 @@ def test_managers_edit_projects_and_members_annotators_cannot(app_client: httpx.
     members = app_client.get(f"/api/projects/{pid}/members", headers=auth(manager)).json()
     assert {m["role"] for m in members} == {"annotator", "manager"}
     uid3, _ = make_user(username="newcomer")
-    r = app_client.put(f"/api/projects/{pid}/members", json={"username": "newcomer", "role": "reviewer"}, headers=auth(manager))
+    r = app_client.put(
+        f"/api/projects/{pid}/members", json={"username": "newcomer", "role": "reviewer"}, headers=auth(manager)
+    )
     assert r.status_code == 200 and r.json()["role"] == "reviewer"
     assert app_client.delete(f"/api/projects/{pid}/members/{uid3}", headers=auth(annotator)).status_code == 403
     assert app_client.delete(f"/api/projects/{pid}/members/{uid3}", headers=auth(manager)).status_code == 204
@@ -266,4 +272,7 @@ def test_project_settings_are_validated(app_client: httpx.Client) -> None:
         assert r.status_code == 422 and needle in r.text, (body, r.text)
     r = app_client.post("/api/projects", json={"name": "ok", "task_kind": "rating"}, headers=auth(admin))
     assert r.status_code == 201 and r.json()["criteria"][0]["name"] == "overall"
-    assert app_client.post("/api/projects", json={"name": "ok", "task_kind": "rating"}, headers=auth(admin)).status_code == 409
+    assert (
+        app_client.post("/api/projects", json={"name": "ok", "task_kind": "rating"}, headers=auth(admin)).status_code
+        == 409
+    )

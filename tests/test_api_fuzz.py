@@ -1,0 +1,53 @@
+"""Schemathesis over the whole OpenAPI schema: whatever the input, never a server error.
+
+Driven through hypothesis directly (one test per operation) rather than schemathesis' pytest plugin.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+from sqlalchemy import Engine
+
+from app.auth.models import GlobalRole
+from app.main import create_app
+from tests.factories import add_member, add_prompts, auth, make_project, make_user
+
+APP = create_app()
+SCHEMA = schemathesis.openapi.from_asgi("/openapi.json", APP)
+OPERATIONS = {op.ok().label: op.ok() for op in SCHEMA.get_all_operations()}
+
+
+@pytest.fixture
+def admin_headers(engine: Engine) -> dict[str, str]:
+    uid, token = make_user(GlobalRole.admin)
+    # Some real rows so that small ids hit existing projects, items and assignments.
+    pid = make_project(task_kind="pairwise", created_by=uid)
+    add_member(pid, uid)
+    add_prompts(pid, n_prompts=3, candidates_per_prompt=2)
+    return auth(token)
+
+
+@pytest.mark.parametrize("label", sorted(OPERATIONS))
+def test_no_server_errors(label: str, admin_headers: dict[str, str]) -> None:
+    operation = OPERATIONS[label]
+
+    @given(case=operation.as_strategy())
+    @settings(
+        max_examples=25,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def run(case: Any) -> None:
+        case.call_and_validate(headers=admin_headers, checks=[not_a_server_error])
+
+    run()
+
+
+def test_every_operation_is_fuzzed() -> None:
+    assert len(OPERATIONS) >= 20
