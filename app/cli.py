@@ -230,3 +230,7 @@ def _supervise(procs: list[subprocess.Popen[bytes]]) -> None:
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()
