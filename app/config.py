@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(20, description="Extra connections allowed under burst load (PostgreSQL).")
     max_upload_mb: int = Field(2048, description="Largest import file accepted, in megabytes.")
     import_error_limit: int = Field(100, description="Stop listing bad rows after this many.")
+    job_heartbeat_seconds: float = Field(10.0, description="How often a running job reports that it is alive.")
+    job_stale_seconds: float = Field(
+        90.0, description="A running job silent for this long has lost its worker: re-queued or failed."
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -2,19 +2,59 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from app.annotation.router import router as annotation_router
 from app.auth.router import router as auth_router
 from app.errors import NotFound, install_error_handlers
+from app.jobs.router import router as jobs_router
 from app.projects.router import router as projects_router
 from app.prompts.router import router as prompts_router
+from app.registry.router import router as registry_router
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+REAP_EVERY_SECONDS = 30.0
+log = logging.getLogger(__name__)
+
+
+def _reap_once() -> None:
+    from app.db import session_scope, utcnow
+    from app.jobs.service import reap
+
+    with session_scope() as session:
+        counts = reap(session, utcnow())
+    if any(counts.values()):
+        log.warning("job reaper: %s", counts)
+
+
+async def _reaper_loop() -> None:
+    """Never stuck: jobs whose worker died are re-queued or failed even when no worker is left to notice."""
+    while True:
+        await asyncio.sleep(REAP_EVERY_SECONDS)
+        try:
+            await run_in_threadpool(_reap_once)
+        except Exception:
+            log.exception("job reaper failed; retrying later")
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    task = asyncio.create_task(_reaper_loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def create_app() -> FastAPI:
@@ -22,6 +62,7 @@ def create_app() -> FastAPI:
         title="Prefloop",
         version="0.1.0",
         description="The human-feedback loop for language models: annotate, aggregate, train, evaluate.",
+        lifespan=_lifespan,
     )
     install_error_handlers(app)
 
@@ -30,7 +71,7 @@ def create_app() -> FastAPI:
         """The process is up (touches no database and no heavy import)."""
         return {"status": "ok"}
 
-    for router in (auth_router, projects_router, prompts_router, annotation_router):
+    for router in (auth_router, projects_router, prompts_router, annotation_router, jobs_router, registry_router):
         app.include_router(router)
     _mount_ui(app)
     return app

@@ -19,10 +19,12 @@ from sqlalchemy.engine import make_url
 
 from app import config, db
 from app.all_models import Base
+from app.jobs import broker
 from app.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("PREFLOOP_TEST_DATABASE_URL", "")
+BROKER_URL = os.environ.get("PREFLOOP_TEST_BROKER_URL", "")
 
 
 def _create_pg_database(base_url: str) -> str:
@@ -61,11 +63,19 @@ def settings_env(database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
         "PREFLOOP_DATABASE_URL": database_url,
         "PREFLOOP_DATA_DIR": str(data_dir),
         "PREFLOOP_SECRET_KEY": "test-secret",
+        "PREFLOOP_BROKER_URL": BROKER_URL or f"sqla+sqlite:///{data_dir / 'broker.db'}",
+        "PREFLOOP_JOB_HEARTBEAT_SECONDS": "0.5",
+        "PREFLOOP_JOB_STALE_SECONDS": "3",
     }
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     config.get_settings.cache_clear()
     db.get_engine.cache_clear()
+    broker._client.cache_clear()
+    if BROKER_URL.startswith("redis"):
+        import redis
+
+        redis.Redis.from_url(BROKER_URL).flushdb()
     yield env
     for k, v in old.items():
         if v is None:
@@ -154,3 +164,54 @@ def live_server(engine: Engine, settings_env: dict[str, str]) -> Iterator[str]:
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+class WorkerProcess:
+    """A real Celery worker process (solo pool: one process, so kill -9 kills the whole worker)."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, queues: str = "cpu,gpu") -> None:
+        self.log_path = log_path
+        self._log = log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-P", "solo",
+             "-Q", queues, "--loglevel", "INFO", "-n", f"test-{uuid.uuid4().hex[:6]}@%h", "--without-heartbeat",
+             "--without-gossip", "--without-mingle"],
+            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while "ready." not in self.log():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"worker did not start:\n{self.log()}")
+            time.sleep(0.2)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def kill9(self) -> None:
+        self.proc.kill()
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self._log.close()
+
+
+@pytest.fixture
+def start_worker(engine: Engine, settings_env: dict[str, str], tmp_path: Path) -> Iterator[object]:
+    """Start real worker processes on the test database and broker; all are stopped afterwards."""
+    workers: list[WorkerProcess] = []
+
+    def _start(queues: str = "cpu,gpu") -> WorkerProcess:
+        env = {**os.environ, **settings_env}
+        w = WorkerProcess(env, tmp_path / f"worker{len(workers)}.log", queues)
+        workers.append(w)
+        return w
+
+    yield _start
+    for w in workers:
+        w.stop()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from celery import Celery
 from kombu import Exchange, Queue  # type: ignore[attr-defined]
 
+import app.all_models  # noqa: F401 - every table known, so foreign keys resolve in the worker
 from app.config import get_settings
 
 QUEUE_CPU = "cpu"
@@ -21,7 +22,7 @@ def make_celery() -> Celery:
     broker = settings.resolved_broker_url
     if broker.startswith("sqla+sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    app = Celery("prefloop", broker=broker, include=["workers.tasks.system"])
+    app = Celery("prefloop", broker=broker, include=["workers.tasks.system", "workers.tasks.models"])
     app.conf.update(
         task_default_queue=QUEUE_CPU,
         task_queues=[Queue(q, Exchange(q), routing_key=q) for q in (QUEUE_CPU, QUEUE_GPU)],

@@ -25,7 +25,9 @@ def principal_row_for_session(
     return session.execute(stmt).first()
 
 
-def principal_row_for_token(session: Session, token_hash: str) -> Row[int, str, GlobalRole, int, datetime | None] | None:
+def principal_row_for_token(
+    session: Session, token_hash: str
+) -> Row[int, str, GlobalRole, int, datetime | None] | None:
     stmt = (
         select(User.id, User.username, User.role, ApiToken.id, ApiToken.last_used_at)
         .join(ApiToken, ApiToken.user_id == User.id)

@@ -1,0 +1,62 @@
+"""The model registry over REST."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+from sqlalchemy import select
+
+from app.deps import AdminPrincipal, CurrentPrincipal, DbSession
+from app.errors import NotFound, error_responses
+from app.jobs.kinds import JobKind
+from app.jobs.service import create_job
+from app.registry.models import ModelKind, ModelStatus, ModelVersion
+from app.registry.schemas import ModelRegister, ModelRegistered, ModelVersionRead
+from app.types import IdPath
+
+router = APIRouter(prefix="/api/models", tags=["registry"])
+
+
+@router.post(
+    "", response_model=ModelRegistered, status_code=status.HTTP_201_CREATED, responses=error_responses(401, 403, 422)
+)
+def register_model(body: ModelRegister, admin: AdminPrincipal, session: DbSession) -> ModelRegistered:
+    """Register a base model by Hugging Face id or local path (admin). It is `pending` until a worker has
+    loaded its config and tokenizer; then `ready`, or `invalid` with the reason."""
+    version = ModelVersion(
+        name=body.name,
+        kind=ModelKind.base,
+        status=ModelStatus.pending,
+        source=body.source,
+        metrics={},
+        info={},
+        created_by=admin.user_id,
+    )
+    session.add(version)
+    session.flush()
+    job = create_job(
+        session, JobKind.validate_model, {"model_version_id": version.id}, project_id=None, created_by=admin.user_id
+    )
+    version.info = {"validation_job_id": job.id}  # job_id stays for the job that *made* a version
+    return ModelRegistered.model_validate(
+        {**ModelVersionRead.model_validate(version).model_dump(), "validation_job_id": job.id}
+    )
+
+
+@router.get("", response_model=list[ModelVersionRead], responses=error_responses(401))
+def list_models(
+    _principal: CurrentPrincipal, session: DbSession, kind: ModelKind | None = None
+) -> list[ModelVersionRead]:
+    """Every model version, with its lineage (parent, job, snapshot) and metrics."""
+    stmt = select(ModelVersion).order_by(ModelVersion.id)
+    if kind is not None:
+        stmt = stmt.where(ModelVersion.kind == kind)
+    return [ModelVersionRead.model_validate(v) for v in session.scalars(stmt)]
+
+
+@router.get("/{model_id}", response_model=ModelVersionRead, responses=error_responses(401, 404))
+def get_model(model_id: IdPath, _principal: CurrentPrincipal, session: DbSession) -> ModelVersionRead:
+    """One model version."""
+    version = session.get(ModelVersion, model_id)
+    if version is None:
+        raise NotFound(f"Model version {model_id} not found.")
+    return ModelVersionRead.model_validate(version)
