@@ -4,6 +4,7 @@ PREFLOOP_TEST_DATABASE_URL is set), emptied between tests; an in-process client;
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -100,6 +101,7 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
     if "engine" not in request.fixturenames:
         return
     eng: Engine = request.getfixturevalue("engine")
+    shutil.rmtree(config.get_settings().resolved_artifact_dir, ignore_errors=True)
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with eng.begin() as conn:
         if eng.dialect.name == "postgresql":

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, status
+from fastapi.responses import FileResponse
+from pydantic import BaseModel
 
+from app.artifacts import store
 from app.db import utcnow
 from app.deps import AdminPrincipal, CurrentPrincipal, DbSession
 from app.errors import error_responses
@@ -93,3 +96,25 @@ def job_logs(
 def reap_jobs(_admin: AdminPrincipal, session: DbSession) -> dict[str, int]:
     """Re-queue or fail jobs whose worker went silent, now (the API also does this every 30 s)."""
     return service.reap(session, utcnow())
+
+
+class ArtifactFile(BaseModel):
+    path: str
+    size: int
+
+
+@router.get("/{job_id}/artifacts", response_model=list[ArtifactFile], responses=error_responses(401, 403, 404))
+def list_artifacts(job_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> list[ArtifactFile]:
+    """Files the job wrote to the artifact store (checkpoints, snapshots, exports)."""
+    job_for(session, principal, job_id)
+    return [ArtifactFile(path=p, size=n) for p, n in store.list_files(job_id)]
+
+
+@router.get(
+    "/{job_id}/artifacts/{path:path}", response_class=FileResponse, responses=error_responses(401, 403, 404, 422)
+)
+def download_artifact(job_id: IdPath, path: str, principal: CurrentPrincipal, session: DbSession) -> FileResponse:
+    """Download one of the job's files. Paths never leave the job's folder."""
+    job_for(session, principal, job_id)
+    target = store.open_for_download(job_id, path)
+    return FileResponse(target, filename=target.name)
