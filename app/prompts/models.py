@@ -35,6 +35,7 @@ class Candidate(Base):
     __table_args__ = (
         UniqueConstraint("prompt_id", "external_id"),
         Index("ix_candidates_project_id_prompt_id", "project_id", "prompt_id"),
+        Index("ix_candidates_job_id", "job_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -43,5 +44,11 @@ class Candidate(Base):
     external_id: Mapped[str | None] = mapped_column(String(256), nullable=True)
     text: Mapped[str] = mapped_column(Text)
     source: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    model_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="SET NULL"), nullable=True, doc="The model that generated it."
+    )
+    job_id: Mapped[int | None] = mapped_column(
+        ForeignKey("jobs.id", ondelete="SET NULL"), nullable=True, doc="The generation job that made it."
+    )
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
