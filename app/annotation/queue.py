@@ -14,6 +14,8 @@ pickers take different rows without waiting. SQLite: the request's transaction b
 from __future__ import annotations
 
 import random
+import threading
+import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -26,6 +28,21 @@ from app.projects.access import ProjectAccess
 
 MAX_OPEN_LEASES = 2
 """Leases one annotator may hold per project at once: the item on screen and one prefetched."""
+
+RECLAIM_EVERY_SECONDS = 1.0
+"""Overdue leases are looked for at most this often per project and process: a lease is minutes long,
+so a second's delay in reclaiming it costs nothing, and the pick stays one statement cheaper."""
+_last_reclaim: dict[int, float] = {}
+_reclaim_lock = threading.Lock()
+
+
+def _reclaim_due(project_id: int) -> bool:
+    now = time.monotonic()
+    with _reclaim_lock:
+        if now - _last_reclaim.get(project_id, -RECLAIM_EVERY_SECONDS) < RECLAIM_EVERY_SECONDS:
+            return False
+        _last_reclaim[project_id] = now
+        return True
 
 
 def reclaim_expired(session: Session, project_id: int, now: datetime) -> int:
@@ -57,7 +74,8 @@ def next_assignment(
     live = repository.live_leases(session, user_id, project.id, now)
     if len(live) >= MAX_OPEN_LEASES:
         return live[0]
-    reclaim_expired(session, project.id, now)
+    if _reclaim_due(project.id):
+        reclaim_expired(session, project.id, now)
     lock = session.get_bind().dialect.name == "postgresql"
     want_gold = project.gold_ratio > 0 and (rng or random).random() < project.gold_ratio
     order = (True, False) if want_gold else (False, True) if project.gold_ratio > 0 else (False,)

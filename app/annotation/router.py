@@ -43,10 +43,11 @@ def next_item(project_id: IdPath, principal: CurrentPrincipal, session: DbSessio
     prefetched); asking again while holding two returns the oldest.
     """
     access = project_for(session, principal, project_id)
-    assignment = queue.next_assignment(session, access, principal.user_id, utcnow())
+    now = utcnow()
+    assignment = queue.next_assignment(session, access, principal.user_id, now)
     if assignment is None:
         return Response(status_code=status.HTTP_204_NO_CONTENT)
-    return assignment_view(session, assignment)
+    return assignment_view(session, assignment, fresh=assignment.leased_at == now)
 
 
 @router.get("/assignments/{assignment_id}", response_model=AssignmentRead, responses=error_responses(401, 404))

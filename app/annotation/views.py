@@ -26,11 +26,12 @@ def item_view(session: Session, item: Item) -> ItemView:
     )
 
 
-def assignment_view(session: Session, assignment: Assignment) -> AssignmentRead:
+def assignment_view(session: Session, assignment: Assignment, *, fresh: bool = False) -> AssignmentRead:
+    """``fresh``: the lease was just made, so there is no label to look up."""
     item = session.get(Item, assignment.item_id)
     if item is None:
         raise NotFound("The item no longer exists.")
-    label = repository.label_for(session, item.id, assignment.user_id)
+    label = None if fresh else repository.label_for(session, item.id, assignment.user_id)
     return AssignmentRead(
         id=assignment.id,
         project_id=assignment.project_id,

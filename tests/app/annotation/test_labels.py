@@ -8,6 +8,7 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from app.annotation import queue
 from app.annotation.models import Assignment, Item, Label
 from app.db import session_scope, utcnow
 from app.projects.models import ProjectRole
@@ -129,6 +130,7 @@ def test_edit_until_complete_then_locked(app_client: httpx.Client) -> None:
 def _expire_all_leases() -> None:
     with session_scope() as s:
         s.execute(update(Assignment).values(expires_at=utcnow() - timedelta(seconds=1)))
+    queue._last_reclaim.clear()  # the next pick looks for overdue leases at once
 
 
 def test_expired_lease_returns_to_the_pool_and_a_late_submit_needs_room(app_client: httpx.Client) -> None:
