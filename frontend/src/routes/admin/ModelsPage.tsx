@@ -1,0 +1,124 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { Link } from "react-router";
+import { useMe } from "../../auth/AuthContext";
+import { api, unwrap } from "../../client/api";
+import { errorMessage } from "../../client/errors";
+import type { ModelVersion } from "../../client/types";
+import { ErrorNotice } from "../../components/ui/ErrorNotice";
+import { formatDateTime } from "../../lib/format";
+import { modelsKey } from "../queries";
+import { useDocumentTitle } from "../../lib/useDocumentTitle";
+
+const STATUS_CLASS: Record<ModelVersion["status"], string> = { pending: "badge", ready: "badge badge-ok", invalid: "badge badge-bad" };
+
+export function ModelsPage() {
+  useDocumentTitle("Models");
+  const me = useMe();
+  const queryClient = useQueryClient();
+  const models = useQuery({
+    queryKey: modelsKey,
+    queryFn: () => unwrap(api.GET("/api/models")),
+    refetchInterval: (q) => (q.state.data?.some((m) => m.status === "pending") ? 2_000 : 30_000),
+  });
+  const [message, setMessage] = useState<{ ok: boolean; text: string; jobId?: number } | null>(null);
+  const register = useMutation({
+    mutationFn: (body: { name: string; source: string }) => unwrap(api.POST("/api/models", { body })),
+    onSuccess: (m) => {
+      setMessage({ ok: true, text: `Registered ${m.name}; checking that it loads.`, jobId: m.validation_job_id });
+      return queryClient.invalidateQueries({ queryKey: modelsKey });
+    },
+    onError: (err) => setMessage({ ok: false, text: errorMessage(err) }),
+  });
+
+  return (
+    <div className="page stack">
+      <header className="page-header">
+        <h1>Models</h1>
+      </header>
+      {me.role === "admin" ? <RegisterForm busy={register.isPending} onRegister={(b) => register.mutate(b)} /> : null}
+      <div className="live-region" aria-live="polite">
+        {message ? (
+          <p role={message.ok ? "status" : "alert"} className={message.ok ? "success-box" : "error-box"}>
+            {message.text} {message.jobId ? <Link to={`/jobs/${message.jobId}`}>See job #{message.jobId}</Link> : null}
+          </p>
+        ) : null}
+      </div>
+      {models.isError ? <ErrorNotice error={models.error} /> : null}
+      <div className="table-wrap">
+        <table className="table" aria-label="Model versions">
+          <thead>
+            <tr>
+              <th scope="col" className="num">Id</th>
+              <th scope="col">Name</th>
+              <th scope="col">Kind</th>
+              <th scope="col">Status</th>
+              <th scope="col">Source</th>
+              <th scope="col">Lineage</th>
+              <th scope="col">Created</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(models.data ?? []).map((m) => (
+              <tr key={m.id}>
+                <td className="num">#{m.id}</td>
+                <th scope="row">{m.name}</th>
+                <td>{m.kind}</td>
+                <td>
+                  <span className={STATUS_CLASS[m.status]} title={m.error ?? undefined}>
+                    {m.status}
+                  </span>
+                  {m.error ? <div className="small error-text">{m.error}</div> : null}
+                </td>
+                <td>
+                  <code>{m.source}</code>
+                </td>
+                <td className="small">
+                  {m.parent_id ? `from #${m.parent_id}` : "–"}
+                  {m.job_id ? (
+                    <>
+                      {" · "}
+                      <Link to={`/jobs/${m.job_id}`}>job #{m.job_id}</Link>
+                    </>
+                  ) : null}
+                </td>
+                <td>{formatDateTime(m.created_at)}</td>
+              </tr>
+            ))}
+            {models.isSuccess && models.data.length === 0 ? (
+              <tr>
+                <td colSpan={7} className="muted">
+                  No models registered yet.
+                </td>
+              </tr>
+            ) : null}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+}
+
+function RegisterForm({ busy, onRegister }: { busy: boolean; onRegister: (body: { name: string; source: string }) => void }) {
+  const [name, setName] = useState("");
+  const [source, setSource] = useState("");
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    onRegister({ name: name.trim(), source: source.trim() });
+  };
+  return (
+    <form className="inline-form card" onSubmit={onSubmit} aria-label="Register a base model">
+      <div className="field">
+        <label htmlFor="model-name">Name</label>
+        <input id="model-name" required value={name} onChange={(e) => setName(e.target.value)} />
+      </div>
+      <div className="field" style={{ flexGrow: 2 }}>
+        <label htmlFor="model-source">Hugging Face id or local path</label>
+        <input id="model-source" required value={source} onChange={(e) => setSource(e.target.value)} placeholder="gpt2 or /models/my-llama" />
+      </div>
+      <button type="submit" className="btn btn-primary" disabled={busy}>
+        Register model
+      </button>
+    </form>
+  );
+}
