@@ -83,7 +83,8 @@ def next_assignment(
         item_id = session.scalar(repository.pick_statement(project.id, user_id, gold=gold, lock=lock))
         if item_id is not None:
             return _lease(session, project.id, item_id, user_id, gold, now, project.lease_seconds)
-    return None
+    # Nothing new: hand back a lease still open (e.g. the prefetched one, after a page reload).
+    return live[0] if live else None
 
 
 def _lease(

@@ -50,6 +50,16 @@ def next_item(project_id: IdPath, principal: CurrentPrincipal, session: DbSessio
     return assignment_view(session, assignment, fresh=assignment.leased_at == now)
 
 
+@router.get(
+    "/projects/{project_id}/assignments/mine", response_model=list[AssignmentRead], responses=error_responses(401, 404)
+)
+def my_open_assignments(project_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> list[AssignmentRead]:
+    """My leases in this project that are still open (oldest first), e.g. to resume after a reload."""
+    project_for(session, principal, project_id)
+    leases = repository.live_leases(session, principal.user_id, project_id, utcnow())
+    return [assignment_view(session, a, fresh=True) for a in leases]
+
+
 @router.get("/assignments/{assignment_id}", response_model=AssignmentRead, responses=error_responses(401, 404))
 def get_assignment(assignment_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> AssignmentRead:
     """One of my assignments, with my label if I gave one."""
