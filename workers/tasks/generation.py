@@ -103,13 +103,20 @@ def run_generation(ctx: JobContext) -> None:
     total = already + len(prompts)
     ctx.log(f"{len(prompts)} prompts to answer with {params.k} samples each from {version.name!r} ({location})")
     ctx.progress(already, total)
-    sampling = {
+    sampling: dict[str, float | int] = {
         "temperature": params.temperature,
         "top_p": params.top_p,
         "max_new_tokens": params.max_new_tokens,
         "seed": params.seed,
     }
-    ml_params = ml.GenerationParams(k=params.k, batch_size=params.batch_size, **sampling)
+    ml_params = ml.GenerationParams(
+        k=params.k,
+        batch_size=params.batch_size,
+        temperature=params.temperature,
+        top_p=params.top_p,
+        max_new_tokens=params.max_new_tokens,
+        seed=params.seed,
+    )
     source = {"kind": "model", "model_version_id": version.id, "job_id": ctx.job_id, "params": sampling}
     done, tokens, started = already, 0, time.monotonic()
     loaded = ml.load_model(location if not Path(location).exists() else Path(location))
