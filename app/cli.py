@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Annotated
@@ -19,8 +20,10 @@ from app.config import get_settings
 cli = typer.Typer(no_args_is_help=True, help="Prefloop: the human-feedback loop for language models.")
 admin_cli = typer.Typer(no_args_is_help=True, help="Manage users.")
 db_cli = typer.Typer(no_args_is_help=True, help="Manage the database schema.")
+models_cli = typer.Typer(no_args_is_help=True, help="Manage the model registry.")
 cli.add_typer(admin_cli, name="admin")
 cli.add_typer(db_cli, name="db")
+cli.add_typer(models_cli, name="models")
 
 ROOT = Path(__file__).resolve().parent.parent
 FRONTEND = ROOT / "frontend"
@@ -68,6 +71,52 @@ def admin_create(
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     typer.echo(f"admin {username!r} created")
+
+
+@models_cli.command("build-tiny")
+def build_tiny(
+    out_dir: Annotated[Path | None, typer.Option(help="Where to build (default: DATA_DIR/models/tiny).")] = None,
+    name: str = "tiny-llama",
+) -> None:
+    """Build a tiny causal LM (tokenizer trained on the shipped corpus, briefly trained) and register it.
+
+    Runs the worker-side builder in a subprocess (the API package never imports the ML stack).
+    """
+    version_id = build_and_register_tiny(out_dir or get_settings().data_dir / "models" / "tiny", name)
+    typer.echo(f"registered model version {version_id}")
+
+
+def build_and_register_tiny(out_dir: Path, name: str) -> int:
+    import json
+
+    from sqlalchemy import select
+
+    from app.db import session_scope
+    from app.registry.models import ModelKind, ModelStatus, ModelVersion
+
+    out_dir = out_dir.resolve()
+    subprocess.run([sys.executable, "-m", "workers.ml.tiny", "--out_dir", str(out_dir)], cwd=ROOT, check=True)  # noqa: S603
+    described = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "workers.ml.inspect_model", str(out_dir)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    info = json.loads(described.stdout)
+    with session_scope() as session:
+        existing = session.scalar(
+            select(ModelVersion).where(ModelVersion.source == str(out_dir), ModelVersion.status == ModelStatus.ready)
+        )
+        if existing is not None:
+            existing.info = info
+            return existing.id
+        version = ModelVersion(
+            name=name, kind=ModelKind.base, status=ModelStatus.ready, source=str(out_dir), metrics={}, info=info
+        )
+        session.add(version)
+        session.flush()
+        return version.id
 
 
 @cli.command("import")
@@ -122,6 +171,7 @@ def up(
     host: str = "127.0.0.1",
     port: int = 8000,
     build_ui: Annotated[bool, typer.Option(help="Build the web UI when it is missing or stale.")] = True,
+    demo_models: Annotated[bool, typer.Option(help="Build the tiny model and let it answer the demo prompts.")] = True,
 ) -> None:
     """Everything on the embedded default: migrate, create the first admin, build the UI, start a
     Celery worker and the API. One command, no server to install."""
@@ -129,6 +179,7 @@ def up(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db_upgrade()
     username, password = _ensure_first_admin()
+    demo_project = _seed_demo_once(username)
     if build_ui:
         _build_ui_if_stale()
     env = {**os.environ}
@@ -154,8 +205,12 @@ def up(
     typer.echo(f"  Prefloop is running at {url}")
     typer.echo(f"  Log in as {username!r} with password {password!r}" if password else f"  Log in as {username!r}")
     typer.echo(f"  Database: {settings.resolved_database_url}   Broker: {settings.resolved_broker_url}")
+    if demo_project is not None:
+        typer.echo(f"  A demo project (id {demo_project}) is ready to label; the tiny model adds its own answers soon.")
     typer.echo("  Press Ctrl-C to stop.")
     typer.echo("")
+    if demo_project is not None and demo_models:
+        threading.Thread(target=_demo_generation, args=(demo_project,), daemon=True).start()
     _supervise([api_proc, worker_proc])
 
 
@@ -181,6 +236,38 @@ def _ensure_first_admin() -> tuple[str, str | None]:
     secret_file.write_text(password + "\n")
     secret_file.chmod(0o600)
     return "admin", password
+
+
+def _seed_demo_once(admin_username: str) -> int | None:
+    """On a fresh database, the demo project: shipped prompts with hand-written answers to label at once."""
+    from sqlalchemy import select
+
+    from app.auth.models import User
+    from app.db import session_scope
+    from app.demo.seed import seed_demo
+
+    with session_scope() as session:
+        admin_id = session.scalar(select(User.id).where(User.username == admin_username))
+        if admin_id is None:
+            return None
+        project = seed_demo(session, admin_id)
+        return project.id if project else None
+
+
+def _demo_generation(project_id: int) -> None:
+    """Build and register the tiny model, then queue a generation job for the demo project."""
+    from app.db import session_scope
+    from app.jobs.kinds import JobKind
+    from app.jobs.service import create_job
+
+    try:
+        version_id = build_and_register_tiny(get_settings().data_dir / "models" / "tiny", "tiny-llama")
+        params = {"model_version_id": version_id, "k": 2, "max_new_tokens": 48, "temperature": 0.8, "top_p": 0.95}
+        with session_scope() as session:
+            job = create_job(session, JobKind.generation, params, project_id=project_id, created_by=None)
+        typer.echo(f"  demo: the tiny model (version {version_id}) is answering the demo prompts (job {job.id})")
+    except (subprocess.CalledProcessError, OSError) as exc:
+        typer.echo(f"  demo: no tiny model ({exc}); is the ML extra installed? The demo works without it.", err=True)
 
 
 def _build_ui_if_stale() -> None:

@@ -34,7 +34,7 @@ def test_up_starts_api_and_worker_on_the_embedded_default(tmp_path: Path) -> Non
     log = tmp_path / "up.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "up", "--port", str(port), "--no-build-ui"],
+            [sys.executable, "-m", "app.cli", "up", "--port", str(port), "--no-build-ui", "--no-demo-models"],
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -54,8 +54,15 @@ def test_up_starts_api_and_worker_on_the_embedded_default(tmp_path: Path) -> Non
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        r = httpx.post(f"{base}/api/auth/login", json={"username": "admin", "password": login.group(1)})
+        client = httpx.Client(base_url=base)
+        r = client.post("/api/auth/login", json={"username": "admin", "password": login.group(1)})
         assert r.status_code == 200 and r.json()["role"] == "admin"
+        csrf = {"X-CSRF-Token": r.json()["csrf_token"]}
+        # The demo project is there and can be labelled at once.
+        projects = client.get("/api/projects").json()
+        assert [p["name"] for p in projects] == ["Demo: which answer is better?"]
+        item = client.post(f"/api/projects/{projects[0]['id']}/next", headers=csrf)
+        assert item.status_code == 200 and len(item.json()["item"]["candidates"]) == 2
         assert (data / "prefloop.db").exists()
 
         # The worker really consumes from the SQLite broker.
