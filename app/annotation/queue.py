@@ -80,23 +80,22 @@ def next_assignment(
     want_gold = project.gold_ratio > 0 and (rng or random).random() < project.gold_ratio
     order = (True, False) if want_gold else (False, True) if project.gold_ratio > 0 else (False,)
     for gold in order:
-        item_id = session.scalar(repository.pick_statement(project.id, user_id, gold=gold, lock=lock))
-        if item_id is not None:
-            return _lease(session, project.id, item_id, user_id, gold, now, project.lease_seconds)
+        item = session.scalar(repository.pick_statement(project.id, user_id, gold=gold, lock=lock))
+        if item is not None:
+            return _lease(session, item, user_id, now, project.lease_seconds)
     # Nothing new: hand back a lease still open (e.g. the prefetched one, after a page reload).
     return live[0] if live else None
 
 
-def _lease(
-    session: Session, project_id: int, item_id: int, user_id: int, gold: bool, now: datetime, seconds: int
-) -> Assignment:
-    if not gold:
-        session.execute(update(Item).where(Item.id == item_id).values(open_slots=Item.open_slots - 1))
+def _lease(session: Session, item: Item, user_id: int, now: datetime, seconds: int) -> Assignment:
+    if not item.is_gold:
+        # Row-locked by the pick on PostgreSQL (FOR UPDATE), by the write lock on SQLite.
+        item.open_slots -= 1
     assignment = Assignment(
-        project_id=project_id,
-        item_id=item_id,
+        project_id=item.project_id,
+        item_id=item.id,
         user_id=user_id,
-        is_gold=gold,
+        is_gold=item.is_gold,
         leased_at=now,
         expires_at=now + timedelta(seconds=seconds),
     )

@@ -50,10 +50,10 @@ def live_leases(session: Session, user_id: int, project_id: int, now: datetime) 
     return list(session.scalars(stmt))
 
 
-def pick_statement(project_id: int, user_id: int, *, gold: bool, lock: bool) -> Select[int]:
+def pick_statement(project_id: int, user_id: int, *, gold: bool, lock: bool) -> Select[Item]:
     """The next item for this annotator: index-driven, skipping rows other pickers hold right now."""
     seen = exists().where(Assignment.item_id == Item.id, Assignment.user_id == user_id)
-    stmt = select(Item.id).where(Item.project_id == project_id, ~seen)
+    stmt = select(Item).where(Item.project_id == project_id, ~seen)
     if gold:
         stmt = stmt.where(Item.is_gold).order_by(Item.id)
     else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
 from app.annotation import labeling, queue, repository
@@ -12,7 +12,7 @@ from app.annotation.schemas import AssignmentRead, LabelPage, LabelRead, LabelSu
 from app.annotation.views import assignment_view
 from app.auth.principal import Principal
 from app.db import utcnow
-from app.deps import CurrentPrincipal, DbSession
+from app.deps import CurrentPrincipal, DbSession, in_one_hop
 from app.errors import NotFound, error_responses
 from app.projects.access import ProjectAccess, project_for
 from app.projects.models import ProjectRole
@@ -31,23 +31,27 @@ def _own_assignment(session: Session, principal: Principal, assignment_id: IdPat
 @router.post(
     "/projects/{project_id}/next",
     response_model=AssignmentRead,
-    responses={
-        204: {"description": "Nothing left for you in this project."},
-        **error_responses(401, 403, 404),
-    },
+    responses={204: {"description": "Nothing left for you in this project."}, **error_responses(401, 403, 404)},
 )
-def next_item(project_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> AssignmentRead | Response:
+async def next_item(project_id: IdPath, request: Request) -> Response:
     """Lease me the next item to label (204 when none is left for me).
 
     Never an item I was given before; at most two open leases at once (the one on screen and one
     prefetched); asking again while holding two returns the oldest.
     """
-    access = project_for(session, principal, project_id)
-    now = utcnow()
-    assignment = queue.next_assignment(session, access, principal.user_id, now)
-    if assignment is None:
+
+    def work(session: Session, principal: Principal) -> bytes | None:
+        access = project_for(session, principal, project_id)
+        now = utcnow()
+        assignment = queue.next_assignment(session, access, principal.user_id, now)
+        if assignment is None:
+            return None
+        return assignment_view(session, assignment, fresh=assignment.leased_at == now).model_dump_json().encode()
+
+    body = await in_one_hop(request, work)
+    if body is None:
         return Response(status_code=status.HTTP_204_NO_CONTENT)
-    return assignment_view(session, assignment, fresh=assignment.leased_at == now)
+    return Response(body, media_type="application/json")
 
 
 @router.get(
@@ -79,15 +83,16 @@ def get_assignment(assignment_id: IdPath, principal: CurrentPrincipal, session: 
         **error_responses(401, 404, 409, 422),
     },
 )
-def submit_label(
-    assignment_id: IdPath, body: LabelSubmit, principal: CurrentPrincipal, session: DbSession, response: Response
-) -> LabelRead:
+async def submit_label(assignment_id: IdPath, body: LabelSubmit, request: Request) -> Response:
     """Submit my label for this assignment. Idempotent: a retry returns the stored label with 200."""
-    assignment, access = _own_assignment(session, principal, assignment_id)
-    label, created = labeling.submit_label(session, access.project, assignment, body, utcnow())
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    return LabelRead.model_validate(label)
+
+    def work(session: Session, principal: Principal) -> tuple[bytes, bool]:
+        assignment, access = _own_assignment(session, principal, assignment_id)
+        label, created = labeling.submit_label(session, access.project, assignment, body, utcnow())
+        return LabelRead.model_validate(label).model_dump_json().encode(), created
+
+    content, created = await in_one_hop(request, work)
+    return Response(content, status_code=201 if created else 200, media_type="application/json")
 
 
 @router.post(
