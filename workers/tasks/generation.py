@@ -22,6 +22,7 @@ from app.prompts.models import Candidate, Prompt
 from app.registry.models import ModelStatus, ModelVersion
 from workers.celery_app import celery_app
 from workers.ml import generate as ml
+from workers.ml.runtime import configure_cpu_threads
 from workers.tasks.runtime import JobContext, JobSkipped, job_run
 
 
@@ -119,6 +120,7 @@ def run_generation(ctx: JobContext) -> None:
     )
     source = {"kind": "model", "model_version_id": version.id, "job_id": ctx.job_id, "params": sampling}
     done, tokens, started = already, 0, time.monotonic()
+    configure_cpu_threads()  # one thread per idle core: oversubscribed OpenMP threads are several times slower
     loaded = ml.load_model(location if not Path(location).exists() else Path(location))
     ctx.log(f"model loaded on {loaded.device}")
     for batch in ml.generate_candidates(loaded, _inputs(prompts, chat), ml_params, should_stop=lambda: ctx.cancelled):
