@@ -77,16 +77,18 @@ def admin_create(
 def build_tiny(
     out_dir: Annotated[Path | None, typer.Option(help="Where to build (default: DATA_DIR/models/tiny).")] = None,
     name: str = "tiny-llama",
+    train_steps: Annotated[int | None, typer.Option(help="Training steps (default: the builder's).")] = None,
 ) -> None:
     """Build a tiny causal LM (tokenizer trained on the shipped corpus, briefly trained) and register it.
 
     Runs the worker-side builder in a subprocess (the API package never imports the ML stack).
     """
-    version_id = build_and_register_tiny(out_dir or get_settings().data_dir / "models" / "tiny", name)
+    extra = ["--train_steps", str(train_steps)] if train_steps is not None else []
+    version_id = build_and_register_tiny(out_dir or get_settings().data_dir / "models" / "tiny", name, extra)
     typer.echo(f"registered model version {version_id}")
 
 
-def build_and_register_tiny(out_dir: Path, name: str) -> int:
+def build_and_register_tiny(out_dir: Path, name: str, builder_args: list[str] | None = None) -> int:
     import json
 
     from sqlalchemy import select
@@ -95,7 +97,8 @@ def build_and_register_tiny(out_dir: Path, name: str) -> int:
     from app.registry.models import ModelKind, ModelStatus, ModelVersion
 
     out_dir = out_dir.resolve()
-    subprocess.run([sys.executable, "-m", "workers.ml.tiny", "--out_dir", str(out_dir)], cwd=ROOT, check=True)  # noqa: S603
+    build = [sys.executable, "-m", "workers.ml.tiny", "--out_dir", str(out_dir), *(builder_args or [])]
+    subprocess.run(build, cwd=ROOT, check=True)  # noqa: S603
     described = subprocess.run(  # noqa: S603
         [sys.executable, "-m", "workers.ml.inspect_model", str(out_dir)],
         cwd=ROOT,

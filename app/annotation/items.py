@@ -44,9 +44,9 @@ def _build_batch(session: Session, project: Project, prompt_ids: Sequence[int]) 
     existing: dict[int, set[str]] = defaultdict(set)
     used: dict[int, set[int]] = defaultdict(set)
     for prompt_id, key, cand_ids in session.execute(
-        select(Item.prompt_id, Item.group_key, Item.candidate_ids).where(
-            Item.project_id == project.id, Item.prompt_id.in_(prompt_ids)
-        )
+        # By prompt alone (prompts belong to one project): with project_id too, SQLite picks the
+        # (project_id, group_key) index and scans the whole project for every batch.
+        select(Item.prompt_id, Item.group_key, Item.candidate_ids).where(Item.prompt_id.in_(prompt_ids))
     ):
         existing[prompt_id].add(key)
         used[prompt_id].update(cand_ids)

@@ -10,7 +10,7 @@ from fastapi.routing import APIRoute
 
 from app.config import get_settings
 from app.deps import CurrentPrincipal, DbSession
-from app.errors import Conflict, PayloadTooLarge, error_responses
+from app.errors import PayloadTooLarge, error_responses
 from app.projects.access import project_for
 from app.projects.models import ProjectRole
 from app.prompts import service
@@ -64,17 +64,16 @@ def import_prompts(
     """Import prompts, and optionally their candidates, from a file (manager or admin).
 
     One row is one prompt: `prompt` (text) or `messages` (`[{role, content}]`), optional `id`,
-    `metadata`, `split` and `candidates` (strings or `{text, id, metadata}`; in CSV also
-    `candidate_1` ... `candidate_N` columns; JSON in CSV cells). Items are built from new candidates
-    per the project's settings.
+    `metadata`, `split` and `candidates` (strings or `{text, id, metadata}`). CSV and Parquet may also
+    give `candidate_1` ... `candidate_N` columns, and JSON text for `messages`, `metadata` and
+    `candidates`. Items are built from the new candidates per the project's settings.
 
     All or nothing: if any row is bad nothing changes, and the 422 lists the bad rows
     (`errors: [{row, field, message}]`). Re-importing a file creates nothing new: a prompt is known by
-    its id (or its content when it has none), a candidate by its id (or its text).
+    its id (or its content when it has none), a candidate by its id (or its text). A row naming a
+    prompt that exists only adds its new candidates; the stored prompt is not changed.
     """
     access = project_for(session, principal, project_id, ProjectRole.manager)
-    if access.project.archived:
-        raise Conflict(f"Project {project_id} is archived; unarchive it to import.")
     size = file.size if file.size is not None else file.file.seek(0, 2)
     if size > _upload_limit_bytes():
         raise _too_large()
