@@ -479,13 +479,14 @@ export interface paths {
          * @description Import prompts, and optionally their candidates, from a file (manager or admin).
          *
          *     One row is one prompt: `prompt` (text) or `messages` (`[{role, content}]`), optional `id`,
-         *     `metadata`, `split` and `candidates` (strings or `{text, id, metadata}`; in CSV also
-         *     `candidate_1` ... `candidate_N` columns; JSON in CSV cells). Items are built from new candidates
-         *     per the project's settings.
+         *     `metadata`, `split` and `candidates` (strings or `{text, id, metadata}`). CSV and Parquet may also
+         *     give `candidate_1` ... `candidate_N` columns, and JSON text for `messages`, `metadata` and
+         *     `candidates`. Items are built from the new candidates per the project's settings.
          *
          *     All or nothing: if any row is bad nothing changes, and the 422 lists the bad rows
          *     (`errors: [{row, field, message}]`). Re-importing a file creates nothing new: a prompt is known by
-         *     its id (or its content when it has none), a candidate by its id (or its text).
+         *     its id (or its content when it has none), a candidate by its id (or its text). A row naming a
+         *     prompt that exists only adds its new candidates; the stored prompt is not changed.
          */
         post: operations["import_prompts_api_projects__project_id__imports_post"];
         delete?: never;
