@@ -64,7 +64,12 @@ def submit_label(
     if item is None:
         raise NotFound("The item no longer exists.")
     answer = _normalise(project, item, data)
-    existing = repository.label_for(session, item.id, assignment.user_id)
+    # A label exists only once its assignment is submitted: the common first submit skips the lookup.
+    existing = (
+        repository.label_for(session, item.id, assignment.user_id)
+        if assignment.state == AssignmentState.submitted
+        else None
+    )
     if existing is not None:
         if not _same(existing, answer, data):
             if _is_complete(item):

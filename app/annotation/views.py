@@ -13,15 +13,19 @@ from app.prompts.models import Candidate, Prompt
 
 
 def item_view(session: Session, item: Item) -> ItemView:
-    prompt = session.get(Prompt, item.prompt_id)
-    if prompt is None:
-        raise NotFound("The item's prompt no longer exists.")
-    texts = dict(
-        session.execute(select(Candidate.id, Candidate.text).where(Candidate.id.in_(item.candidate_ids))).all()
-    )
+    # One round trip for the prompt and its candidates.
+    rows = session.execute(
+        select(Candidate.id, Candidate.text, Prompt.id, Prompt.text, Prompt.messages)
+        .join(Prompt, Prompt.id == Candidate.prompt_id)
+        .where(Candidate.id.in_(item.candidate_ids))
+    ).all()
+    if not rows:
+        raise NotFound("The item's prompt or candidates no longer exist.")
+    texts = {row[0]: row[1] for row in rows}
+    _, _, prompt_id, prompt_text, messages = rows[0]
     return ItemView(
         id=item.id,
-        prompt=PromptView(id=prompt.id, text=prompt.text, messages=prompt.messages),
+        prompt=PromptView(id=prompt_id, text=prompt_text, messages=messages),
         candidates=[CandidateView(id=cid, text=texts.get(cid, "")) for cid in item.candidate_ids],
     )
 
