@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 
@@ -102,6 +102,15 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _overflow(_request: Request, exc: OverflowError) -> JSONResponse:
         # Defence in depth: a number too large for the database slipped past validation.
         body = ErrorBody(detail="A number in the request is out of range.", code="invalid")
+        return JSONResponse(body.model_dump(exclude_none=True), status_code=422)
+
+    @app.exception_handler(DataError)
+    async def _unstorable(_request: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value validation let through (a NUL character in text, a number out of
+        # range): the transaction is rolled back and the caller told, never a 500.
+        body = ErrorBody(
+            detail="A value in the request cannot be stored (for example a NUL character in text).", code="invalid"
+        )
         return JSONResponse(body.model_dump(exclude_none=True), status_code=422)
 
     @app.exception_handler(OperationalError)

@@ -51,3 +51,14 @@ def test_no_server_errors(label: str, admin_headers: dict[str, str]) -> None:
 
 def test_every_operation_is_fuzzed() -> None:
     assert len(OPERATIONS) >= 20
+
+
+def test_text_the_database_cannot_store_is_a_422(engine: Engine) -> None:
+    from fastapi.testclient import TestClient
+
+    _, token = make_user(GlobalRole.admin)
+    with TestClient(create_app()) as client:
+        r = client.post("/api/auth/tokens", json={"name": "nul\u0000byte"}, headers=auth(token))
+        assert r.status_code in (201, 422)  # SQLite stores it; PostgreSQL cannot, and says so
+        r = client.post("/api/users", json={"username": "ok", "password": "pass\u0000word!"}, headers=auth(token))
+        assert r.status_code in (201, 422)
