@@ -75,17 +75,9 @@ async def in_one_hop(request: Request, work: Callable[[Session, Principal], T]) 
     write = request.method not in SAFE_METHODS
 
     def unit() -> T:
-        session = new_session(write=write)
-        try:
+        with session_scope(write=write) as session:
             principal = _resolve_principal(request, session, touch_in=session if write else None)
-            result = work(session, principal)
-            session.commit()
-            return result
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+            return work(session, principal)
 
     if write and get_engine().dialect.name == "sqlite":
         async with _sqlite_write_gate():

@@ -74,6 +74,11 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorBody} for code in codes}
 
 
+def _error(status: int, detail: str, code: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    body = ErrorBody(detail=detail, code=code)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
@@ -95,26 +100,20 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(IntegrityError)
     async def _integrity(_request: Request, exc: IntegrityError) -> JSONResponse:
         # A constraint the service did not pre-check (usually a race): the write is refused, nothing changed.
-        body = ErrorBody(detail="The change conflicts with existing data.", code="conflict")
-        return JSONResponse(body.model_dump(exclude_none=True), status_code=409)
+        return _error(409, "The change conflicts with existing data.", "conflict")
 
     @app.exception_handler(OverflowError)
     async def _overflow(_request: Request, exc: OverflowError) -> JSONResponse:
         # Defence in depth: a number too large for the database slipped past validation.
-        body = ErrorBody(detail="A number in the request is out of range.", code="invalid")
-        return JSONResponse(body.model_dump(exclude_none=True), status_code=422)
+        return _error(422, "A number in the request is out of range.", "invalid")
 
     @app.exception_handler(DataError)
     async def _unstorable(_request: Request, exc: DataError) -> JSONResponse:
         # The database refused a value validation let through (a NUL character in text, a number out of
         # range): the transaction is rolled back and the caller told, never a 500.
-        body = ErrorBody(
-            detail="A value in the request cannot be stored (for example a NUL character in text).", code="invalid"
-        )
-        return JSONResponse(body.model_dump(exclude_none=True), status_code=422)
+        return _error(422, "A value in the request cannot be stored (for example a NUL character in text).", "invalid")
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(PoolTimeout)
     async def _db_down(_request: Request, exc: Exception) -> JSONResponse:
-        body = ErrorBody(detail="The database is unavailable; retry shortly.", code="unavailable")
-        return JSONResponse(body.model_dump(exclude_none=True), status_code=503, headers={"Retry-After": "1"})
+        return _error(503, "The database is unavailable; retry shortly.", "unavailable", {"Retry-After": "1"})

@@ -21,8 +21,10 @@ from app.types import MAX_ID, IdPath
 router = APIRouter(prefix="/api", tags=["annotation"])
 
 
-def _own_assignment(session: Session, principal: Principal, assignment_id: IdPath) -> tuple[Assignment, ProjectAccess]:
-    assignment = repository.own_assignment(session, principal.user_id, assignment_id, lock=True)
+def _own_assignment(
+    session: Session, principal: Principal, assignment_id: IdPath, *, lock: bool = True
+) -> tuple[Assignment, ProjectAccess]:
+    assignment = repository.own_assignment(session, principal.user_id, assignment_id, lock=lock)
     if assignment is None:
         raise NotFound(f"Assignment {assignment_id} not found.")
     return assignment, project_for(session, principal, assignment.project_id)
@@ -67,10 +69,7 @@ def my_open_assignments(project_id: IdPath, principal: CurrentPrincipal, session
 @router.get("/assignments/{assignment_id}", response_model=AssignmentRead, responses=error_responses(401, 404))
 def get_assignment(assignment_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> AssignmentRead:
     """One of my assignments, with my label if I gave one."""
-    assignment = repository.own_assignment(session, principal.user_id, assignment_id)
-    if assignment is None:
-        raise NotFound(f"Assignment {assignment_id} not found.")
-    project_for(session, principal, assignment.project_id)
+    assignment, _ = _own_assignment(session, principal, assignment_id, lock=False)
     return assignment_view(session, assignment)
 
 
