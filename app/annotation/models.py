@@ -32,6 +32,8 @@ class Item(Base):
             sqlite_where=text("is_gold"),
         ),
         Index("ix_items_prompt_id", "prompt_id"),
+        # Quality and snapshots walk a project's items prompt by prompt.
+        Index("ix_items_project_id_prompt_id_id", "project_id", "prompt_id", "id"),
         # Leases and counters change on every pick and label: leave room for HOT updates and vacuum
         # this table well before the default 20% of dead rows.
         {
