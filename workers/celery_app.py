@@ -22,9 +22,8 @@ def make_celery() -> Celery:
     broker = settings.resolved_broker_url
     if broker.startswith("sqla+sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    app = Celery(
-        "prefloop", broker=broker, include=["workers.tasks.system", "workers.tasks.models", "workers.tasks.generation"]
-    )
+    tasks = ["system", "models", "generation", "snapshots", "training", "evaluation"]
+    app = Celery("prefloop", broker=broker, include=[f"workers.tasks.{name}" for name in tasks])
     app.conf.update(
         task_default_queue=QUEUE_CPU,
         task_queues=[Queue(q, Exchange(q), routing_key=q) for q in (QUEUE_CPU, QUEUE_GPU)],

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Query, status
 from fastapi.responses import FileResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.artifacts import store
 from app.db import utcnow
@@ -12,7 +14,7 @@ from app.deps import AdminPrincipal, CurrentPrincipal, DbSession
 from app.errors import error_responses
 from app.jobs import service
 from app.jobs.access import check_can_launch, job_for, managed_project_ids
-from app.jobs.kinds import JobKind
+from app.jobs.kinds import SPECS, JobKind
 from app.jobs.models import Job
 from app.jobs.schemas import JobCreate, JobPage, JobRead, LogLine, MetricSeries
 from app.jobs.states import JobState
@@ -29,6 +31,29 @@ def create_job(body: JobCreate, principal: CurrentPrincipal, session: DbSession)
     check_can_launch(session, principal, body.project_id)
     job = service.create_job(session, body.kind, body.params, project_id=body.project_id, created_by=principal.user_id)
     return service.to_read(job, utcnow())
+
+
+class JobKindInfo(BaseModel):
+    kind: JobKind
+    queue: str
+    needs_project: bool
+    description: str
+    params_schema: dict[str, Any] = Field(description="JSON Schema of the kind's params (forms are built from it).")
+
+
+@router.get("/kinds", response_model=list[JobKindInfo], responses=error_responses(401))
+def job_kinds(_principal: CurrentPrincipal) -> list[JobKindInfo]:
+    """Every kind of job, with the JSON Schema of its parameters."""
+    return [
+        JobKindInfo(
+            kind=kind,
+            queue=spec.queue,
+            needs_project=spec.needs_project,
+            description=(spec.params.__doc__ or "").strip(),
+            params_schema=spec.params.model_json_schema(),
+        )
+        for kind, spec in SPECS.items()
+    ]
 
 
 @router.get("", response_model=JobPage, responses=error_responses(401, 403))

@@ -43,7 +43,9 @@ class ModelVersion(Base):
     source: Mapped[str] = mapped_column(String(1024), doc="A Hugging Face id, a local path, or an artifact path.")
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id", ondelete="SET NULL"), nullable=True)
     job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"), nullable=True)
-    snapshot_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    snapshot_id: Mapped[int | None] = mapped_column(
+        ForeignKey("snapshots.id", ondelete="SET NULL"), nullable=True, doc="The data a trained version was made from."
+    )
     metrics: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     info: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from sqlalchemy import select
 
 from app.deps import AdminPrincipal, CurrentPrincipal, DbSession
 from app.errors import NotFound, error_responses
 from app.jobs.kinds import JobKind
 from app.jobs.service import create_job
+from app.registry.leaderboard import LeaderboardEntry, leaderboard
 from app.registry.models import ModelKind, ModelStatus, ModelVersion
 from app.registry.schemas import ModelRegister, ModelRegistered, ModelVersionRead
-from app.types import IdPath
+from app.types import MAX_ID, IdPath
 
 router = APIRouter(prefix="/api/models", tags=["registry"])
 
@@ -51,6 +52,17 @@ def list_models(
     if kind is not None:
         stmt = stmt.where(ModelVersion.kind == kind)
     return [ModelVersionRead.model_validate(v) for v in session.scalars(stmt)]
+
+
+@router.get("/leaderboard", response_model=list[LeaderboardEntry], responses=error_responses(401, 422))
+def get_leaderboard(
+    _principal: CurrentPrincipal,
+    session: DbSession,
+    project_id: int | None = Query(None, ge=1, le=MAX_ID, description="Only this project's judgements."),
+) -> list[LeaderboardEntry]:
+    """Model versions ranked by human pairwise preferences between their responses (Bradley-Terry,
+    Elo scale, 95% bootstrap intervals), from every pairwise project, e.g. evaluation rounds."""
+    return leaderboard(session, project_id)
 
 
 @router.get("/{model_id}", response_model=ModelVersionRead, responses=error_responses(401, 404))

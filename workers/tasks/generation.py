@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.annotation.items import build_items
-from app.artifacts import store
 from app.db import session_scope
 from app.jobs.kinds import GenerationParams, PromptSelection
 from app.projects.models import Project
@@ -23,25 +22,14 @@ from app.registry.models import ModelStatus, ModelVersion
 from workers.celery_app import celery_app
 from workers.ml import generate as ml
 from workers.ml.runtime import configure_cpu_threads
-from workers.tasks.runtime import JobContext, JobSkipped, job_run
+from workers.tasks.lineage import model_location
+from workers.tasks.runtime import JobContext, run_job
 
 
 @celery_app.task(name="prefloop.gpu.generation", acks_late=True)
 def generation(job_id: int) -> None:
     """Generate candidates for a project's prompts with a registered model."""
-    try:
-        with job_run(job_id) as ctx:
-            run_generation(ctx)
-    except JobSkipped:
-        return
-
-
-def model_location(version: ModelVersion) -> str:
-    """Where a version's weights are: an artifact path (``artifact:<job>/<path>``), a local path, or a hub id."""
-    if version.source.startswith("artifact:"):
-        job_id, _, rel = version.source.removeprefix("artifact:").partition("/")
-        return str(store.safe_path(int(job_id), rel))
-    return version.source
+    run_job(job_id, "generation", run_generation)
 
 
 def select_prompts(session: Session, project_id: int, params: GenerationParams, job_id: int) -> list[Prompt]:

@@ -15,7 +15,7 @@ from workers.tasks.runtime import JobSkipped, job_run
 def validate_model(job_id: int) -> None:
     """Load the model's config and tokenizer; mark the version ready (with its description) or invalid."""
     try:
-        with job_run(job_id) as ctx:
+        with job_run(job_id, "validate_model") as ctx:
             version_id = int(ctx.params["model_version_id"])
             with session_scope(write=False) as s:
                 version = s.get(ModelVersion, version_id)

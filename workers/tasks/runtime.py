@@ -1,6 +1,6 @@
 """Running a job inside a Celery task: claim it, heartbeat, report progress/metrics/logs, finish it.
 
-Tasks stay thin: ``with job_run(job_id) as ctx:`` then load rows, call workers.ml, store results.
+Tasks stay thin: ``run_job(job_id, kind, body)`` then load rows, call workers.ml, store results.
 Every write here is its own short transaction, so the API sees progress while the job runs.
 """
 
@@ -11,7 +11,7 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,20 +82,22 @@ def _cancel_requested(job_id: int) -> bool:
         return bool(s.scalar(select(Job.cancel_requested).where(Job.id == job_id)))
 
 
-def _claim(job_id: int) -> JobContext:
-    """queued → running, atomically: a duplicate message or a cancelled job does not run."""
+def _claim(job_id: int, kind: str) -> JobContext:
+    """queued → running, atomically: a duplicate message, a cancelled job, or a message meant for
+    another kind of job (a stale message naming an id the database has since reused) does not run."""
     worker = f"{socket.gethostname()}:{threading.get_native_id()}"
     now = utcnow()
     with session_scope() as s:
         claimed = s.execute(
             update(Job)
-            .where(Job.id == job_id, Job.state == JobState.queued, Job.cancel_requested.is_(False))
+            .where(Job.id == job_id, Job.kind == kind, Job.state == JobState.queued, Job.cancel_requested.is_(False))
             .values(state=JobState.running, started_at=now, heartbeat_at=now, worker=worker, attempts=Job.attempts + 1)
             .execution_options(synchronize_session=False)
         )
         if claimed.rowcount == 0:  # type: ignore[attr-defined]
-            state = s.scalar(select(Job.state).where(Job.id == job_id))
-            raise JobSkipped(f"job {job_id} is {state or 'gone'}; not running it")
+            row = s.execute(select(Job.kind, Job.state).where(Job.id == job_id)).first()
+            what = "gone" if row is None else row.state if row.kind == kind else f"a {row.kind} job, not {kind}"
+            raise JobSkipped(f"job {job_id} is {what}; not running it")
         job = s.get(Job, job_id)
         assert job is not None
         s.add(JobLog(job_id=job_id, level="info", message=f"started on {worker} (attempt {job.attempts})"))
@@ -126,9 +128,9 @@ def _heartbeat(ctx: JobContext, stop: threading.Event) -> None:
 
 
 @contextmanager
-def job_run(job_id: int) -> Iterator[JobContext]:
-    """Run the body as this job; records success, cancellation or failure (and re-raises failures)."""
-    ctx = _claim(job_id)
+def job_run(job_id: int, kind: str) -> Iterator[JobContext]:
+    """Run the body as this job of this kind; records success, cancellation or failure (and re-raises failures)."""
+    ctx = _claim(job_id, kind)
     stop = threading.Event()
     beat = threading.Thread(target=_heartbeat, args=(ctx, stop), daemon=True, name=f"heartbeat-{job_id}")
     beat.start()
@@ -147,3 +149,12 @@ def job_run(job_id: int) -> Iterator[JobContext]:
         stop.set()
     ctx.result.setdefault("seconds", round(time.monotonic() - started, 3))
     _finish(job_id, JobState.succeeded, result=ctx.result)
+
+
+def run_job(job_id: int, kind: str, body: Callable[[JobContext], None]) -> None:
+    """A task's whole body: run ``body`` as the job; a job not in a state to run is skipped quietly."""
+    try:
+        with job_run(job_id, kind) as ctx:
+            body(ctx)
+    except JobSkipped:
+        return

@@ -25,7 +25,7 @@ def ping() -> str:
 def smoke(job_id: int) -> None:
     """Count steps, reporting progress and a metric, checking for cancellation between steps."""
     try:
-        with job_run(job_id) as ctx:
+        with job_run(job_id, "smoke") as ctx:
             steps = int(ctx.params["steps"])
             fail_at = ctx.params.get("fail_at")
             for step in range(1, steps + 1):

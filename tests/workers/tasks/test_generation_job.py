@@ -107,11 +107,12 @@ def test_a_rerun_of_the_same_job_skips_prompts_it_already_answered(
 ) -> None:
     admin_id, token = make_user(GlobalRole.admin)
     h = auth(token)
-    start_worker()
+    worker = start_worker()
     model_id = _register(app_client, h, tiny_model_dir)
     pid = _project_with_prompts(admin_id)
     params = {"model_version_id": model_id, "k": 2, "max_new_tokens": 8, "prompts": "all", "batch_size": 2}
     # Stop the worker so the job waits in the queue while we fake a first attempt's committed batch.
+    worker.stop()
     job = app_client.post(
         "/api/jobs", json={"kind": "generation", "project_id": pid, "params": params}, headers=h
     ).json()
@@ -129,6 +130,7 @@ def test_a_rerun_of_the_same_job_skips_prompts_it_already_answered(
                     model_version_id=model_id,
                 )
             )
+    start_worker()
     job = _wait_done(app_client, h, job["id"])
     assert job["state"] == "succeeded" and job["progress_done"] == 4 and job["result"]["candidates"] == 6
     with session_scope(write=False) as s:
