@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SECRET = "dev-secret-change-me"  # noqa: S105 - refused outside development, see below
 
@@ -16,6 +18,11 @@ class Environment(StrEnum):
     development = "development"
     test = "test"
     production = "production"
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
 
 
 class Settings(BaseSettings):
@@ -50,6 +57,57 @@ class Settings(BaseSettings):
         90.0, description="A running job silent for this long has lost its worker: re-queued or failed."
     )
 
+    log_format: LogFormat | None = Field(
+        None, description="text or json (one JSON object per line); defaults to json in production, text otherwise."
+    )
+    log_level: str | None = Field(
+        None, description="Root log level (INFO, WARNING, ...); defaults to the server's --log-level, else INFO."
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins allowed to call the API from a browser (comma-separated or a JSON list), with "
+        "credentials. Empty (the default) means no CORS at all: only the same origin.",
+    )
+    metrics_token: str = Field(
+        "", description="When set, GET /metrics needs 'Authorization: Bearer <this>'. Empty: open (firewall it)."
+    )
+    login_max_failures: int = Field(
+        5, ge=1, description="Failed logins for one username within login_failure_window_seconds that lock it."
+    )
+    login_failure_window_seconds: int = Field(900, ge=1, description="The window for login_max_failures.")
+    login_lockout_seconds: int = Field(900, ge=1, description="How long a username stays locked after that.")
+    login_ip_max_failures: int = Field(
+        20, ge=0, description="Failed logins from one client address within login_ip_window_seconds (0: no limit)."
+    )
+    login_ip_window_seconds: int = Field(300, ge=1, description="The window for login_ip_max_failures.")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        level = value.strip().upper()
+        if level not in {"CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"}:
+            raise ValueError("PREFLOOP_LOG_LEVEL must be one of CRITICAL, ERROR, WARNING, INFO, DEBUG")
+        return level
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _no_wildcard_origin(cls, value: list[str]) -> list[str]:
+        if "*" in value:
+            raise ValueError("PREFLOOP_CORS_ORIGINS must list origins; '*' is refused because credentials are allowed")
+        return [origin.rstrip("/") for origin in value]
+
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
         if self.environment == Environment.production and self.secret_key == DEFAULT_SECRET:
@@ -73,6 +131,12 @@ class Settings(BaseSettings):
         if self.cookie_secure is not None:
             return self.cookie_secure
         return self.environment == Environment.production
+
+    @property
+    def resolved_log_format(self) -> LogFormat:
+        if self.log_format is not None:
+            return self.log_format
+        return LogFormat.json if self.environment == Environment.production else LogFormat.text
 
     @property
     def is_sqlite(self) -> bool:

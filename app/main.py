@@ -15,14 +15,19 @@ from starlette.concurrency import run_in_threadpool
 
 from app.annotation.router import router as annotation_router
 from app.auth.router import router as auth_router
+from app.config import get_settings
+from app.datasets.router import router as datasets_router
 from app.errors import NotFound, install_error_handlers
 from app.jobs.router import router as jobs_router
+from app.ops.setup import install_ops
 from app.projects.router import router as projects_router
 from app.prompts.router import router as prompts_router
+from app.quality.router import router as quality_router
 from app.registry.router import router as registry_router
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 REAP_EVERY_SECONDS = 30.0
+REAPER_STOP_SECONDS = 10.0
 log = logging.getLogger(__name__)
 
 
@@ -36,10 +41,13 @@ def _reap_once() -> None:
         log.warning("job reaper: %s", counts)
 
 
-async def _reaper_loop() -> None:
+async def _reaper_loop(stop: asyncio.Event) -> None:
     """Never stuck: jobs whose worker died are re-queued or failed even when no worker is left to notice."""
     while True:
-        await asyncio.sleep(REAP_EVERY_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), REAP_EVERY_SECONDS)
+        if stop.is_set():
+            return
         try:
             await run_in_threadpool(_reap_once)
         except Exception:
@@ -48,16 +56,24 @@ async def _reaper_loop() -> None:
 
 @contextlib.asynccontextmanager
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    task = asyncio.create_task(_reaper_loop())
+    stop = asyncio.Event()
+    task = asyncio.create_task(_reaper_loop(stop))
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        # Shutdown (uvicorn has already let in-flight requests finish): let a reap in progress commit,
+        # then stop; cancel only if it hangs, so the process never waits on it for long.
+        stop.set()
+        try:
+            await asyncio.wait_for(task, REAPER_STOP_SECONDS)
+        except TimeoutError:
+            log.warning("job reaper did not stop within %.0f s; cancelled", REAPER_STOP_SECONDS)
+        except Exception:
+            log.exception("job reaper failed while stopping")
 
 
 def create_app() -> FastAPI:
+    settings = get_settings()
     app = FastAPI(
         title="Prefloop",
         version="0.1.0",
@@ -71,8 +87,20 @@ def create_app() -> FastAPI:
         """The process is up (touches no database and no heavy import)."""
         return {"status": "ok"}
 
-    for router in (auth_router, projects_router, prompts_router, annotation_router, jobs_router, registry_router):
+    routers = (
+        auth_router,
+        projects_router,
+        prompts_router,
+        annotation_router,
+        jobs_router,
+        registry_router,
+        quality_router,
+        datasets_router,
+    )
+    for router in routers:
         app.include_router(router)
+    # Readiness, metrics, logs, security headers, CORS (before the UI's catch-all route).
+    install_ops(app, settings)
     _mount_ui(app)
     return app
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
+from fastapi.responses import JSONResponse
 
 from app.auth import repository, service
+from app.auth.limits import LoginLimits, TooManyAttempts
 from app.auth.models import User
 from app.auth.schemas import (
     ApiTokenCreate,
@@ -19,10 +21,15 @@ from app.auth.schemas import (
 from app.auth.security import csrf_token_for
 from app.config import get_settings
 from app.deps import SESSION_COOKIE, AdminPrincipal, CurrentPrincipal, DbSession
-from app.errors import NotFound, error_responses
+from app.errors import NotAuthenticated, NotFound, error_responses
 from app.types import IdPath
 
 router = APIRouter(prefix="/api", tags=["auth"])
+
+
+def client_address(request: Request) -> str:
+    """The caller's address as the server sees it (the proxy's, unless uvicorn trusts its forwarded headers)."""
+    return (request.client.host if request.client else "unknown")[:64]
 
 
 def _me(user: User, cookie_secret: str | None) -> Me:
@@ -30,11 +37,29 @@ def _me(user: User, cookie_secret: str | None) -> Me:
     return Me.model_validate({**UserRead.model_validate(user).model_dump(), "csrf_token": csrf})
 
 
-@router.post("/auth/login", response_model=Me, responses=error_responses(401, 422))
-def login(body: LoginRequest, response: Response, session: DbSession) -> Me:
-    """Log in from the browser: sets an HttpOnly session cookie and returns the CSRF token for writes."""
+@router.post("/auth/login", response_model=Me, responses=error_responses(401, 422, 429))
+def login(body: LoginRequest, request: Request, response: Response, session: DbSession) -> Me | JSONResponse:
+    """Log in from the browser: sets an HttpOnly session cookie and returns the CSRF token for writes.
+
+    Repeated failures lock the username for a while, and too many failures from one address throttle it:
+    both answer 429 with ``Retry-After`` (seconds).
+    """
     settings = get_settings()
-    user, secret = service.login(session, body.username, body.password, days=settings.session_days)
+    try:
+        user, secret = service.login(
+            session,
+            body.username,
+            body.password,
+            days=settings.session_days,
+            client_ip=client_address(request),
+            limits=LoginLimits.from_settings(settings),
+        )
+    except TooManyAttempts as exc:
+        return JSONResponse(exc.body(), status_code=exc.status_code, headers={"Retry-After": str(exc.retry_after)})
+    except NotAuthenticated:
+        # The request's transaction is rolled back on errors: store the recorded failure first.
+        session.commit()
+        raise
     response.set_cookie(
         SESSION_COOKIE,
         secret,

@@ -7,7 +7,9 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from app.auth import limits as login_limits
 from app.auth import repository
+from app.auth.limits import LoginLimits
 from app.auth.models import ApiToken, BrowserSession, GlobalRole, User
 from app.auth.schemas import UserCreate, UserUpdate
 from app.auth.security import digest, hash_password, new_secret, verify_password
@@ -57,14 +59,35 @@ def count_admins(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(User).where(User.role == GlobalRole.admin)) or 0
 
 
-def login(session: Session, username: str, password: str, *, days: int) -> tuple[User, str]:
-    """Check the password and open a browser session; returns the user and the cookie secret."""
+def login(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    days: int,
+    client_ip: str = "unknown",
+    limits: LoginLimits | None = None,
+) -> tuple[User, str]:
+    """Check the password and open a browser session; returns the user and the cookie secret.
+
+    With ``limits``: raises ``TooManyAttempts`` (before checking the password) while the username is locked
+    or the client is throttled, records a failure before raising ``NotAuthenticated`` (the caller must
+    commit it), and clears the username's failures on success.
+    """
+    if limits is not None:
+        login_limits.serialise_attempts(session, username)
+    now = utcnow()
+    if limits is not None:
+        login_limits.check(session, limits, username, client_ip, now)
     user = repository.get_user_by_username(session, username)
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.is_active:
+        if limits is not None:
+            login_limits.record_failure(session, limits, username, client_ip, now)
         raise NotAuthenticated("Wrong username or password.")
+    if limits is not None:
+        login_limits.clear_failures(session, username)
     secret = new_secret("pfs")
-    now = utcnow()
     session.add(BrowserSession(user_id=user.id, token_hash=digest(secret), expires_at=now + timedelta(days=days)))
     # Housekeeping: a user's expired sessions are dropped at their next login.
     session.execute(delete(BrowserSession).where(BrowserSession.user_id == user.id, BrowserSession.expires_at < now))
