@@ -21,6 +21,20 @@ def test_failed_submit_keeps_the_input_and_retry_succeeds(page: Page) -> None:
     project = make_project(name="Fail safe", task_kind="pairwise")
     add_prompts(project, n_prompts=2, candidates_per_prompt=2)
     add_member(project, user_id)
+    # One route for the whole test, registered before the page loads, its answer switched per step: a
+    # route added just before the keypress could miss the request on a loaded machine.
+    mode = {"now": "pass"}
+
+    def label_route(route: Route) -> None:
+        if mode["now"] == "conflict":
+            body = {"detail": "The lease on this item expired and the item has all its labels.", "code": "conflict"}
+            route.fulfill(status=409, content_type="application/json", body=json.dumps(body))
+        elif mode["now"] == "offline":
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    page.route(LABEL_URL, label_route)
     login(page, "kim")
     page.goto(f"/projects/{project}/label")
     form_item = page.locator("form [data-item-id]")
@@ -33,20 +47,15 @@ def test_failed_submit_keeps_the_input_and_retry_succeeds(page: Page) -> None:
     page.keyboard.press("Escape")
 
     # 1. The server refuses (an expired lease): its own message is shown.
-    def conflict(route: Route) -> None:
-        body = {"detail": "The lease on this item expired and the item has all its labels.", "code": "conflict"}
-        route.fulfill(status=409, content_type="application/json", body=json.dumps(body))
-
-    page.route(LABEL_URL, conflict)
+    mode["now"] = "conflict"
     page.keyboard.press("Enter")
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("Not saved: The lease on this item expired and the item has all its labels.")
     expect(page.get_by_role("button", name="Move on to the next item")).to_be_visible()
     shot(page, "05-submit-failed-409")
-    page.unroute(LABEL_URL)
 
     # 2. The network fails.
-    page.route(LABEL_URL, lambda route: route.abort("internetdisconnected"))
+    mode["now"] = "offline"
     page.get_by_role("button", name="Submit").click()
     expect(alert).to_contain_text("Could not reach the server")
 
@@ -57,7 +66,7 @@ def test_failed_submit_keeps_the_input_and_retry_succeeds(page: Page) -> None:
     assert int(form_item.get_attribute("data-item-id") or "0") == item
 
     # 3. Even a reload (or a new login after an expired session) keeps it: same item, same input.
-    page.unroute(LABEL_URL)
+    mode["now"] = "pass"
     page.reload()
     expect(page.get_by_label("Rationale")).to_have_value("B answers the question; A does not.")
     expect(page.get_by_role("radio", name="B is better")).to_be_checked()

@@ -200,11 +200,27 @@ export function useAssignmentQueue(projectId: number) {
     [afterFinish],
   );
 
+  /**
+   * Keep the item on screen reserved for another lease period; the new expiry replaces the old one in
+   * place (same assignment, so the form and its input stay). Throws the server's refusal (409: expired).
+   */
+  const extend = useCallback(async () => {
+    const current = currentRef.current;
+    if (!current) return;
+    const id = current.assignment.id;
+    const extended = await unwrap(
+      api.POST("/api/assignments/{assignment_id}/extend", { params: { path: { assignment_id: id } } }),
+    );
+    if (currentRef.current?.assignment.id !== id) return; // moved on meanwhile
+    // Same clock offset as before: a fresh one from the Date header (whole seconds) would make the clock jitter.
+    show({ assignment: extended, serverOffsetMs: current.serverOffsetMs });
+  }, [show]);
+
   /** Leave the item on screen without telling the server (e.g. its lease is gone). */
   const discard = useCallback(async () => {
     const current = currentRef.current;
     if (current) await afterFinish(current.assignment.id);
   }, [afterFinish]);
 
-  return { state, submit, skip, discard, reload: load };
+  return { state, submit, skip, extend, discard, reload: load };
 }

@@ -10,13 +10,16 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: string | null;
   readonly rowErrors: RowError[];
+  /** The request field the server blames (e.g. "params.learning_rate"), when it names one. */
+  readonly field: string | null;
 
-  constructor(status: number, message: string, code: string | null = null, rowErrors: RowError[] = []) {
+  constructor(status: number, message: string, code: string | null = null, rowErrors: RowError[] = [], field: string | null = null) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
     this.rowErrors = rowErrors;
+    this.field = field;
   }
 }
 
@@ -63,7 +66,8 @@ export function apiErrorFrom(status: number, body: unknown): ApiError {
   const obj = (body && typeof body === "object" ? body : {}) as Record<string, unknown>;
   const message = describeDetail(obj.detail) ?? STATUS_TEXT[status] ?? `The server answered ${status}.`;
   const code = typeof obj.code === "string" ? obj.code : null;
-  return new ApiError(status, message, code, toRowErrors(obj.errors));
+  const field = typeof obj.field === "string" && obj.field ? obj.field : null;
+  return new ApiError(status, message, code, toRowErrors(obj.errors), field);
 }
 
 export const NETWORK_ERROR_MESSAGE = "Could not reach the server. Check your connection and try again.";

@@ -24,6 +24,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/assignments/{assignment_id}/extend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Extend Lease
+         * @description Keep this item reserved for me for another lease period (only while the lease is live).
+         */
+        post: operations["extend_lease_api_assignments__assignment_id__extend_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/assignments/{assignment_id}/label": {
         parameters: {
             query?: never;
@@ -76,6 +96,9 @@ export interface paths {
         /**
          * Login
          * @description Log in from the browser: sets an HttpOnly session cookie and returns the CSRF token for writes.
+         *
+         *     Repeated failures lock the username for a while, and too many failures from one address throttle it:
+         *     both answer 429 with ``Retry-After`` (seconds).
          */
         post: operations["login_api_auth_login_post"];
         delete?: never;
@@ -186,6 +209,26 @@ export interface paths {
          * @description Launch a job. It is queued once this request commits; a worker of its queue picks it up.
          */
         post: operations["create_job_api_jobs_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/kinds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Job Kinds
+         * @description Every kind of job, with the JSON Schema of its parameters.
+         */
+        get: operations["job_kinds_api_jobs_kinds_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -377,6 +420,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/models/leaderboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Leaderboard
+         * @description Model versions ranked by human pairwise preferences between their responses (Bradley-Terry,
+         *     Elo scale, 95% bootstrap intervals), from every pairwise project, e.g. evaluation rounds.
+         */
+        get: operations["get_leaderboard_api_models_leaderboard_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/models/{model_id}": {
         parameters: {
             query?: never;
@@ -465,6 +529,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{project_id}/gold": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Gold
+         * @description Mark many items gold at once; all or nothing (an error names the entry).
+         */
+        post: operations["import_gold_api_projects__project_id__gold_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{project_id}/imports": {
         parameters: {
             query?: never;
@@ -490,6 +574,95 @@ export interface paths {
          */
         post: operations["import_prompts_api_projects__project_id__imports_post"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project_id}/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Items
+         * @description The project's items with their candidates (in display order), for choosing gold items.
+         */
+        get: operations["list_items_api_projects__project_id__items_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project_id}/items/requeue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Requeue
+         * @description Send low-agreement items back for more labels: their overlap grows by ``extra_labels``.
+         */
+        post: operations["requeue_api_projects__project_id__items_requeue_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project_id}/items/{item_id}/adjudication": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Adjudicate
+         * @description Decide an item: this answer wins over the annotators' in every later snapshot.
+         */
+        put: operations["adjudicate_api_projects__project_id__items__item_id__adjudication_put"];
+        post?: never;
+        /**
+         * Remove Adjudication
+         * @description Withdraw an adjudication: the annotators' consensus counts again.
+         */
+        delete: operations["remove_adjudication_api_projects__project_id__items__item_id__adjudication_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project_id}/items/{item_id}/gold": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Mark Gold
+         * @description Make an item gold with its known answer. Annotators get it mixed in at the project's gold
+         *     ratio, looking like any other item; their answers measure their accuracy.
+         */
+        put: operations["mark_gold_api_projects__project_id__items__item_id__gold_put"];
+        post?: never;
+        /**
+         * Unmark Gold
+         * @description Make a gold item a normal one again.
+         */
+        delete: operations["unmark_gold_api_projects__project_id__items__item_id__gold_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -682,6 +855,176 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{project_id}/quality": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Quality Report
+         * @description Agreement for the project's task kind (Krippendorff's alpha, Fleiss'/Cohen's kappa, percent
+         *     agreement, Kendall's W / tau), its distribution over items and its course day by day.
+         */
+        get: operations["quality_report_api_projects__project_id__quality_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project_id}/quality/annotators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Annotator Quality
+         * @description Per annotator: gold accuracy, agreement with consensus, position bias, speed, reliability
+         *     weight and flags (flagged first). Pause someone with ``PUT /members/{user_id}``.
+         */
+        get: operations["annotator_quality_api_projects__project_id__quality_annotators_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project_id}/quality/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Disagreements
+         * @description Items whose annotators disagree: the review queue.
+         */
+        get: operations["disagreements_api_projects__project_id__quality_items_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project_id}/review/items/{item_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Review Item
+         * @description An item with every annotator's label, the gold answer and any adjudication.
+         */
+        get: operations["review_item_api_projects__project_id__review_items__item_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project_id}/snapshots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Snapshots
+         * @description The project's snapshots, newest first.
+         */
+        get: operations["list_snapshots_api_projects__project_id__snapshots_get"];
+        put?: never;
+        /**
+         * Create Snapshot
+         * @description Freeze the project's labels into a dataset: a snapshot job builds its files (watch ``job_id``).
+         */
+        post: operations["create_snapshot_api_projects__project_id__snapshots_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/snapshots/{snapshot_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Snapshot
+         * @description One snapshot: status, counts per table and split, content hash.
+         */
+        get: operations["get_snapshot_api_snapshots__snapshot_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/snapshots/{snapshot_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Snapshot
+         * @description Download a ready snapshot in a trainer's format, streamed (memory stays flat at any size).
+         *
+         *     ``preference`` / ``preference_conversational`` are TRL's standard and conversational preference
+         *     formats; ``sft`` / ``sft_conversational`` its prompt-completion formats; ``pairs`` and ``raw`` every
+         *     column. ``datasets`` is a ``save_to_disk`` folder, sent as a tar archive.
+         */
+        get: operations["export_snapshot_api_snapshots__snapshot_id__export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/snapshots/{snapshot_id}/manifest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Manifest
+         * @description The manifest: spec, counts, hash, the schema of each table, reliability weights used.
+         */
+        get: operations["get_manifest_api_snapshots__snapshot_id__manifest_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/users": {
         parameters: {
             query?: never;
@@ -746,10 +1089,109 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus Metrics
+         * @description Prometheus metrics. Needs ``Authorization: Bearer <PREFLOOP_METRICS_TOKEN>`` when that is set.
+         */
+        get: operations["prometheus_metrics_metrics_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readyz
+         * @description Ready to serve: the database answers and the broker is reachable (503 and which part failed, if not).
+         */
+        get: operations["readyz_readyz_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AdjudicationRead */
+        AdjudicationRead: {
+            /** Answer */
+            answer: {
+                [key: string]: unknown;
+            };
+            /** Item Id */
+            item_id: number;
+            /** Note */
+            note: string | null;
+            /** Reviewer Id */
+            reviewer_id: number | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** AdjudicationWrite */
+        AdjudicationWrite: {
+            /**
+             * Answer
+             * @description Same shape as a label's answer for this project's task kind.
+             */
+            answer: {
+                [key: string]: unknown;
+            };
+            /** Note */
+            note?: string | null;
+        };
+        /**
+         * Aggregation
+         * @description How the judgements of an item's annotators become its pairs.
+         * @enum {string}
+         */
+        Aggregation: "none" | "majority" | "weighted";
+        /** AgreementMetric */
+        AgreementMetric: {
+            /**
+             * Criterion
+             * @description The rubric criterion, for per-criterion metrics.
+             */
+            criterion?: string | null;
+            /**
+             * N
+             * @description Units (items or annotator pairs) it was computed over.
+             */
+            n: number;
+            /**
+             * Name
+             * @description E.g. krippendorff_alpha, fleiss_kappa, percent_agreement, kendall_w.
+             */
+            name: string;
+            /**
+             * Value
+             * @description Null where the statistic is undefined (too little data).
+             */
+            value: number | null;
+        };
         /** AnnotatorProgress */
         AnnotatorProgress: {
             /** Gold Labels */
@@ -766,6 +1208,58 @@ export interface components {
             median_time_ms: number | null;
             /** Skipped */
             skipped: number;
+            /** User Id */
+            user_id: number;
+            /** Username */
+            username: string;
+        };
+        /** AnnotatorQuality */
+        AnnotatorQuality: {
+            /** Compared Items */
+            compared_items: number;
+            /**
+             * Consensus Agreement
+             * @description Mean 0..1 closeness to the other annotators' consensus.
+             */
+            consensus_agreement: number | null;
+            /** Display Name */
+            display_name: string | null;
+            /** Fast Share */
+            fast_share: number | null;
+            /** First Pick Chance */
+            first_pick_chance: number;
+            /**
+             * First Pick Share
+             * @description How often the first-shown response was preferred.
+             */
+            first_pick_share: number | null;
+            /**
+             * Flags
+             * @description position_bias, too_fast, low_agreement, low_gold_accuracy.
+             */
+            flags: string[];
+            /**
+             * Gold Accuracy
+             * @description Mean 0..1 closeness to gold answers.
+             */
+            gold_accuracy: number | null;
+            /** Gold Items */
+            gold_items: number;
+            /** Labels */
+            labels: number;
+            /** Median Time Ms */
+            median_time_ms: number | null;
+            /** Paused */
+            paused: boolean;
+            /** Position Bias P */
+            position_bias_p: number | null;
+            /**
+             * Reliability Weight
+             * @description Weight in the 'weighted' aggregation (log-odds of accuracy).
+             */
+            reliability_weight: number;
+            /** Role */
+            role: string | null;
             /** User Id */
             user_id: number;
             /** Username */
@@ -882,6 +1376,13 @@ export interface components {
             /** Text */
             text: string;
         };
+        /** CandidateText */
+        CandidateText: {
+            /** Id */
+            id: number;
+            /** Text */
+            text: string;
+        };
         /** CandidateView */
         CandidateView: {
             /** Id */
@@ -937,11 +1438,51 @@ export interface components {
             field?: string | null;
         };
         /**
+         * ExportFormat
+         * @enum {string}
+         */
+        ExportFormat: "jsonl" | "csv" | "parquet" | "datasets";
+        /**
+         * ExportLayout
+         * @description Which columns an export has (see ``app/datasets/exports.py``).
+         * @enum {string}
+         */
+        ExportLayout: "preference" | "preference_conversational" | "sft" | "sft_conversational" | "pairs" | "raw";
+        /**
          * GlobalRole
          * @description A user's role across the whole service.
          * @enum {string}
          */
         GlobalRole: "admin" | "user";
+        /** GoldEntry */
+        GoldEntry: {
+            /** Answer */
+            answer: {
+                [key: string]: unknown;
+            };
+            /** Item Id */
+            item_id: number;
+        };
+        /** GoldImport */
+        GoldImport: {
+            /** Items */
+            items: components["schemas"]["GoldEntry"][];
+        };
+        /** GoldResult */
+        GoldResult: {
+            /** Marked */
+            marked: number;
+        };
+        /** GoldWrite */
+        GoldWrite: {
+            /**
+             * Answer
+             * @description The known answer, same shape as a label's answer.
+             */
+            answer: {
+                [key: string]: unknown;
+            };
+        };
         /**
          * Grouping
          * @description How a prompt's candidates are grouped into items (pairs for pairwise, K-sets for ranking).
@@ -984,6 +1525,29 @@ export interface components {
              */
             rows: number;
         };
+        /** ItemAgreement */
+        ItemAgreement: {
+            /** Adjudicated */
+            adjudicated: boolean;
+            /** Agreement */
+            agreement: number | null;
+            /** Item Id */
+            item_id: number;
+            /** Labels */
+            labels: number;
+            /** Prompt Id */
+            prompt_id: number;
+        };
+        /** ItemAgreementPage */
+        ItemAgreementPage: {
+            /** Items */
+            items: components["schemas"]["ItemAgreement"][];
+            /**
+             * Next Cursor
+             * @description Pass as ?after= for the next page.
+             */
+            next_cursor?: number | null;
+        };
         /**
          * ItemView
          * @description An item as an annotator sees it: no gold flag, no other annotators' work.
@@ -1015,7 +1579,24 @@ export interface components {
          * JobKind
          * @enum {string}
          */
-        JobKind: "smoke" | "validate_model" | "generation";
+        JobKind: "smoke" | "validate_model" | "generation" | "snapshot" | "reward_model" | "ppo" | "dpo" | "evaluation";
+        /** JobKindInfo */
+        JobKindInfo: {
+            /** Description */
+            description: string;
+            kind: components["schemas"]["JobKind"];
+            /** Needs Project */
+            needs_project: boolean;
+            /**
+             * Params Schema
+             * @description JSON Schema of the kind's params (forms are built from it).
+             */
+            params_schema: {
+                [key: string]: unknown;
+            };
+            /** Queue */
+            queue: string;
+        };
         /** JobPage */
         JobPage: {
             /** Items */
@@ -1145,6 +1726,32 @@ export interface components {
             rewrite?: string | null;
             /** Time Spent Ms */
             time_spent_ms?: number | null;
+        };
+        /** LeaderboardEntry */
+        LeaderboardEntry: {
+            /** Ci High */
+            ci_high: number;
+            /** Ci Low */
+            ci_low: number;
+            /** Comparisons */
+            comparisons: number;
+            /** Kind */
+            kind: string;
+            /** Losses */
+            losses: number;
+            /** Model Version Id */
+            model_version_id: number;
+            /** Name */
+            name: string;
+            /**
+             * Rating
+             * @description Elo scale: mean 1000, 400 points = 10:1 odds of being preferred.
+             */
+            rating: number;
+            /** Ties */
+            ties: number;
+            /** Wins */
+            wins: number;
         };
         /** LogLine */
         LogLine: {
@@ -1317,6 +1924,11 @@ export interface components {
             source: string;
             status: components["schemas"]["ModelStatus"];
         };
+        /**
+         * PairSource
+         * @enum {string}
+         */
+        PairSource: "pairwise" | "ranking" | "rating" | "rewrite";
         /** ProjectCreate */
         ProjectCreate: {
             /**
@@ -1370,6 +1982,32 @@ export interface components {
              */
             seed?: number;
             task_kind: components["schemas"]["TaskKind"];
+        };
+        /** ProjectItem */
+        ProjectItem: {
+            /** Candidate Ids */
+            candidate_ids: number[];
+            /** Gold Answer */
+            gold_answer: {
+                [key: string]: unknown;
+            } | null;
+            /** Id */
+            id: number;
+            /** Is Gold */
+            is_gold: boolean;
+            /** Labels Done */
+            labels_done: number;
+            /** Overlap */
+            overlap: number;
+            /** Prompt Id */
+            prompt_id: number;
+        };
+        /** ProjectItemPage */
+        ProjectItemPage: {
+            /** Items */
+            items: components["schemas"]["ProjectItem"][];
+            /** Next Cursor */
+            next_cursor: number | null;
         };
         /** ProjectProgress */
         ProjectProgress: {
@@ -1558,10 +2196,295 @@ export interface components {
             /** Text */
             text: string | null;
         };
+        /** QualityReport */
+        QualityReport: {
+            /** Adjudicated Items */
+            adjudicated_items: number;
+            /**
+             * Agreement Histogram
+             * @description Items with overlap per tenth of agreement, 0-0.1 … 0.9-1.
+             */
+            agreement_histogram: number[];
+            /** Gold Items */
+            gold_items: number;
+            /** Items Labelled */
+            items_labelled: number;
+            /**
+             * Items With Overlap
+             * @description Items with two or more answers: what agreement is measured on.
+             */
+            items_with_overlap: number;
+            /** Labels */
+            labels: number;
+            /** Mean Item Agreement */
+            mean_item_agreement: number | null;
+            /** Metrics */
+            metrics: components["schemas"]["AgreementMetric"][];
+            /** Task Kind */
+            task_kind: string;
+            /** Timeline */
+            timeline: components["schemas"]["TimelinePoint"][];
+        };
+        /** Readiness */
+        Readiness: {
+            /**
+             * Broker
+             * @description "ok", or "error: ..." when the task broker cannot be reached.
+             */
+            broker: string;
+            /**
+             * Database
+             * @description "ok", or "error: ..." when a `SELECT 1` fails.
+             */
+            database: string;
+        };
+        /** RequeueRequest */
+        RequeueRequest: {
+            /**
+             * Extra Labels
+             * @description How many more annotators each such item needs.
+             * @default 1
+             */
+            extra_labels?: number;
+            /**
+             * Limit
+             * @default 1000
+             */
+            limit?: number;
+            /**
+             * Max Agreement
+             * @description Items agreeing less than this get more labels.
+             */
+            max_agreement: number;
+        };
+        /** RequeueResult */
+        RequeueResult: {
+            /** Item Ids */
+            item_ids: number[];
+            /** Requeued */
+            requeued: number;
+        };
+        /** ReviewItem */
+        ReviewItem: {
+            adjudication: components["schemas"]["AdjudicationRead"] | null;
+            /** Agreement */
+            agreement: number | null;
+            /**
+             * Candidates
+             * @description In display order (a, b, ... for pairwise).
+             */
+            candidates: components["schemas"]["CandidateText"][];
+            /** Gold Answer */
+            gold_answer: {
+                [key: string]: unknown;
+            } | null;
+            /** Is Gold */
+            is_gold: boolean;
+            /** Item Id */
+            item_id: number;
+            /** Labels */
+            labels: components["schemas"]["ReviewLabel"][];
+            /** Prompt Id */
+            prompt_id: number;
+            /** Prompt Messages */
+            prompt_messages: {
+                [key: string]: unknown;
+            }[] | null;
+            /** Prompt Text */
+            prompt_text: string | null;
+        };
+        /** ReviewLabel */
+        ReviewLabel: {
+            /** Answer */
+            answer: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Flags */
+            flags: string[];
+            /** Label Id */
+            label_id: number;
+            /** Rationale */
+            rationale: string | null;
+            /** Rewrite */
+            rewrite: string | null;
+            /** Time Spent Ms */
+            time_spent_ms: number | null;
+            /** User Id */
+            user_id: number;
+            /** Username */
+            username: string;
+        };
         /** SkipRequest */
         SkipRequest: {
             /** Reason */
             reason?: string | null;
+        };
+        /** SnapshotCreate */
+        SnapshotCreate: {
+            /** Name */
+            name: string;
+            spec?: components["schemas"]["SnapshotSpec"];
+        };
+        /** SnapshotRead */
+        SnapshotRead: {
+            /**
+             * Content Hash
+             * @description sha256 of the spec and every row; equal data, equal hash.
+             */
+            content_hash?: string | null;
+            /**
+             * Counts
+             * @description Rows per table (pairs, sft, raw) and split.
+             */
+            counts: {
+                [key: string]: unknown;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: number | null;
+            /**
+             * Error
+             * @description Why the build failed (from its job).
+             */
+            error?: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: number;
+            /** Job Id */
+            job_id: number | null;
+            /** Name */
+            name: string;
+            /** Project Id */
+            project_id: number;
+            /** Spec */
+            spec: {
+                [key: string]: unknown;
+            };
+            status: components["schemas"]["SnapshotStatus"];
+        };
+        /**
+         * SnapshotSpec
+         * @description Which labels go in, how they are combined, and how prompts are split.
+         */
+        SnapshotSpec: {
+            /** @default majority */
+            aggregation?: components["schemas"]["Aggregation"];
+            /**
+             * Annotator Ids
+             * @description Only these annotators' labels (default: everyone's).
+             */
+            annotator_ids?: number[] | null;
+            /** Exclude Annotator Ids */
+            exclude_annotator_ids?: number[];
+            /**
+             * Exclude Flags
+             * @description Leave out items any annotator flagged with one of these.
+             */
+            exclude_flags?: string[];
+            /**
+             * Exclude Paused
+             * @description Leave out labels of annotators whose work is paused.
+             * @default true
+             */
+            exclude_paused?: boolean;
+            /**
+             * Include Gold
+             * @description Also make pairs from gold items' known answers.
+             * @default false
+             */
+            include_gold?: boolean;
+            /**
+             * Min Agreement
+             * @description Leave out items whose annotators agree less than this (0..1).
+             */
+            min_agreement?: number | null;
+            /**
+             * Min Annotators
+             * @description Items with fewer labels than this are left out.
+             * @default 1
+             */
+            min_annotators?: number;
+            /**
+             * Rating Criterion
+             * @description Pair ratings on this criterion (default: the weighted overall score).
+             */
+            rating_criterion?: string | null;
+            /**
+             * Rating Min Difference
+             * @description Scores (scaled 0..1) closer than this make no pair; 0.25 = 1 point of 1-5.
+             * @default 0.25
+             */
+            rating_min_difference?: number;
+            /**
+             * Rewrite Margin
+             * @description Margin of the (rewrite ≻ original) pair.
+             * @default 1
+             */
+            rewrite_margin?: number;
+            /**
+             * Seed
+             * @default 0
+             */
+            seed?: number;
+            /**
+             * Since
+             * @description Only labels made at or after this time (UTC).
+             */
+            since?: string | null;
+            /**
+             * Sources
+             * @description Which kinds of pairs to make.
+             */
+            sources?: components["schemas"]["PairSource"][];
+            splits?: components["schemas"]["SplitRatios"];
+            /** @default drop */
+            ties?: components["schemas"]["TiePolicy"];
+            /**
+             * Until
+             * @description Only labels made before this time (UTC).
+             */
+            until?: string | null;
+            /**
+             * Use Prompt Split
+             * @description A prompt imported with split train/validation/test keeps it; others are split by ratio.
+             * @default true
+             */
+            use_prompt_split?: boolean;
+        };
+        /**
+         * SnapshotStatus
+         * @description Terminal: ready, failed. Only the snapshot job moves building → ready; a failed or cancelled
+         *     job leaves the snapshot failed.
+         * @enum {string}
+         */
+        SnapshotStatus: "building" | "ready" | "failed";
+        /** SplitRatios */
+        SplitRatios: {
+            /**
+             * Test
+             * @default 0.1
+             */
+            test?: number;
+            /**
+             * Train
+             * @default 0.8
+             */
+            train?: number;
+            /**
+             * Validation
+             * @default 0.1
+             */
+            validation?: number;
         };
         /**
          * TaskKind
@@ -1569,6 +2492,31 @@ export interface components {
          * @enum {string}
          */
         TaskKind: "rating" | "pairwise" | "ranking";
+        /**
+         * TiePolicy
+         * @enum {string}
+         */
+        TiePolicy: "drop" | "keep";
+        /** TimelinePoint */
+        TimelinePoint: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /**
+             * Items
+             * @description Items with 2+ labels whose latest label is from that day.
+             */
+            items: number;
+            /** Labels */
+            labels: number;
+            /**
+             * Mean Agreement
+             * @description Mean item agreement of items labelled that day.
+             */
+            mean_agreement: number | null;
+        };
         /** UserCreate */
         UserCreate: {
             /**
@@ -1664,6 +2612,65 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    extend_lease_api_assignments__assignment_id__extend_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A row id. */
+                assignment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentRead"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1850,6 +2857,15 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2168,6 +3184,35 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    job_kinds_api_jobs_kinds_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobKindInfo"][];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2739,6 +3784,47 @@ export interface operations {
             };
         };
     };
+    get_leaderboard_api_models_leaderboard_get: {
+        parameters: {
+            query?: {
+                /** @description Only this project's judgements. */
+                project_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeaderboardEntry"][];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_model_api_models__model_id__get: {
         parameters: {
             query?: never;
@@ -3050,6 +4136,69 @@ export interface operations {
             };
         };
     };
+    import_gold_api_projects__project_id__gold_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A row id. */
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GoldImport"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoldResult"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     import_prompts_api_projects__project_id__imports_post: {
         parameters: {
             query?: never;
@@ -3127,6 +4276,384 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_items_api_projects__project_id__items_get: {
+        parameters: {
+            query?: {
+                /** @description Only gold (true) or only normal (false) items. */
+                gold?: boolean | null;
+                prompt_id?: number | null;
+                after?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description A row id. */
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectItemPage"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    requeue_api_projects__project_id__items_requeue_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A row id. */
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RequeueRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequeueResult"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    adjudicate_api_projects__project_id__items__item_id__adjudication_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A row id. */
+                project_id: number;
+                /** @description A row id. */
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdjudicationWrite"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdjudicationRead"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_adjudication_api_projects__project_id__items__item_id__adjudication_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A row id. */
+                project_id: number;
+                /** @description A row id. */
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    mark_gold_api_projects__project_id__items__item_id__gold_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A row id. */
+                project_id: number;
+                /** @description A row id. */
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GoldWrite"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectItem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unmark_gold_api_projects__project_id__items__item_id__gold_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A row id. */
+                project_id: number;
+                /** @description A row id. */
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectItem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -3715,6 +5242,589 @@ export interface operations {
             };
         };
     };
+    quality_report_api_projects__project_id__quality_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A row id. */
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QualityReport"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    annotator_quality_api_projects__project_id__quality_annotators_get: {
+        parameters: {
+            query?: {
+                /** @description An answer quicker than this counts as fast. */
+                fast_ms?: number;
+                max_fast_share?: number;
+                min_gold_accuracy?: number;
+                min_consensus_agreement?: number;
+                /** @description Flag first-position picks this unlikely by chance. */
+                position_bias_p?: number;
+                /** @description Judgements needed before a flag is raised. */
+                min_evidence?: number;
+            };
+            header?: never;
+            path: {
+                /** @description A row id. */
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnnotatorQuality"][];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    disagreements_api_projects__project_id__quality_items_get: {
+        parameters: {
+            query?: {
+                /** @description Items agreeing less than this. */
+                max_agreement?: number;
+                include_adjudicated?: boolean;
+                after?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description A row id. */
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemAgreementPage"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    review_item_api_projects__project_id__review_items__item_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A row id. */
+                project_id: number;
+                /** @description A row id. */
+                item_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewItem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_snapshots_api_projects__project_id__snapshots_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A row id. */
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SnapshotRead"][];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_snapshot_api_projects__project_id__snapshots_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A row id. */
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SnapshotCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SnapshotRead"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_snapshot_api_snapshots__snapshot_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A row id. */
+                snapshot_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SnapshotRead"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_snapshot_api_snapshots__snapshot_id__export_get: {
+        parameters: {
+            query?: {
+                /** @description Which columns: see the docs. */
+                layout?: components["schemas"]["ExportLayout"];
+                format?: components["schemas"]["ExportFormat"];
+                /** @description Default: every split. */
+                split?: ("train" | "validation" | "test") | null;
+                /** @description Add the margin column (preference layouts). */
+                with_margin?: boolean;
+                /** @description Also export tie rows (preference layouts). */
+                include_ties?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description A row id. */
+                snapshot_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_manifest_api_snapshots__snapshot_id__manifest_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A row id. */
+                snapshot_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_users_api_users_get: {
         parameters: {
             query?: never;
@@ -3894,6 +6004,64 @@ export interface operations {
                     "application/json": {
                         [key: string]: string;
                     };
+                };
+            };
+        };
+    };
+    prometheus_metrics_metrics_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text format. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    readyz_readyz_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description A dependency is down; the body says which. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
         };

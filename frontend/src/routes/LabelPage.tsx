@@ -1,8 +1,9 @@
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useState } from "react";
 import { Link, useParams } from "react-router";
 import { PAIRWISE_KEYS } from "../annotation/pairwise";
 import { progressMeKey, useAssignmentQueue } from "../annotation/useAssignmentQueue";
+import { useLease, type LeaseClock } from "../annotation/useLease";
 import { api, unwrap } from "../client/api";
 import type { LabelSubmit, Project } from "../client/types";
 import styles from "../components/Annotation/Annotation.module.css";
@@ -15,7 +16,7 @@ import { ErrorNotice } from "../components/ui/ErrorNotice";
 import { hasModifier, isTypingTarget } from "../lib/keys";
 import { useDocumentTitle } from "../lib/useDocumentTitle";
 import { useWindowKeydown } from "../lib/useWindowKeydown";
-import { projectKey } from "./queries";
+import { myLabelsKey, projectKey } from "./queries";
 
 const RATING_KEYS: Shortcut[] = [
   { keys: ["Tab"], what: "Next criterion" },
@@ -42,6 +43,7 @@ export function LabelPage() {
 
 function LabelScreen({ project }: { project: Project }) {
   const queue = useAssignmentQueue(project.id);
+  const queryClient = useQueryClient();
   const [guidelinesOpen, setGuidelinesOpen] = useState(false);
   const [shortcutsOpen, setShortcutsOpen] = useState(false);
   const [notice, setNotice] = useState("");
@@ -53,6 +55,10 @@ function LabelScreen({ project }: { project: Project }) {
 
   useDocumentTitle(`Labeling: ${project.name}`);
 
+  const state = queue.state;
+  const current = state.status === "ready" ? state.current : null;
+  const lease = useLease(current, project.lease_seconds, queue.extend, setNotice);
+
   useWindowKeydown((e) => {
     if (e.defaultPrevented || isTypingTarget(e.target) || hasModifier(e)) return;
     if (e.key === "?") {
@@ -61,38 +67,31 @@ function LabelScreen({ project }: { project: Project }) {
     } else if (e.key === "g" && !document.querySelector("dialog[open]")) {
       e.preventDefault();
       setGuidelinesOpen((v) => !v);
+    } else if (e.key === "e" && lease && !document.querySelector("dialog[open]")) {
+      e.preventDefault();
+      if (!lease.expired) lease.extend();
     }
   });
 
   const submit = useCallback(
     async (body: LabelSubmit) => {
       await queue.submit(body);
+      void queryClient.invalidateQueries({ queryKey: myLabelsKey(project.id) });
       setNotice("Saved. Next item.");
     },
-    [queue],
+    [project.id, queryClient, queue],
   );
   const skip = useCallback(async () => {
     await queue.skip(null);
     setNotice("Skipped. Next item.");
   }, [queue]);
 
-  const state = queue.state;
-  const current = state.status === "ready" ? state.current : null;
-
   return (
     <div className={styles.labelPage}>
       <TaskHeader
         project={project}
         progress={progress.data}
-        lease={
-          current
-            ? {
-                leasedAt: current.assignment.leased_at,
-                expiresAt: current.assignment.expires_at,
-                serverOffsetMs: current.serverOffsetMs,
-              }
-            : null
-        }
+        lease={lease}
         itemId={current ? current.assignment.item.id : null}
         onGuidelines={() => setGuidelinesOpen((v) => !v)}
         onShortcuts={() => setShortcutsOpen(true)}
@@ -140,6 +139,7 @@ function LabelScreen({ project }: { project: Project }) {
           onSubmit={submit}
           onSkip={skip}
           onDiscard={queue.discard}
+          notice={lease ? <LeaseNotice lease={lease} /> : null}
         />
       ) : null}
       <GuidelinesPanel open={guidelinesOpen} guidelines={project.guidelines} onClose={() => setGuidelinesOpen(false)} />
@@ -150,5 +150,34 @@ function LabelScreen({ project }: { project: Project }) {
         taskKeys={taskKeys(project.task_kind)}
       />
     </div>
+  );
+}
+
+/** What the annotator must know about the lease, in words, inside the action bar (empty when all is well). */
+function LeaseNotice({ lease }: { lease: LeaseClock }) {
+  let content = null;
+  if (lease.expired) {
+    content = (
+      <>
+        <strong>Your reservation expired;</strong> you can still submit while the item has room. Your input is kept.
+      </>
+    );
+  } else if (lease.problem) {
+    content = <strong>{lease.problem}</strong>;
+  } else if (lease.low) {
+    content = (
+      <>
+        <strong>Little time left on this item.</strong> Press <kbd>e</kbd> to keep it reserved for you.
+      </>
+    );
+  }
+  return (
+    <p
+      className={`${styles.leaseNotice} ${lease.expired || lease.problem ? styles.leaseNoticeExpired : ""}`}
+      role="status"
+      data-testid="lease-notice"
+    >
+      {content}
+    </p>
   );
 }

@@ -100,6 +100,9 @@ function ProjectCard({ project, canManage }: { project: Project; canManage: bool
         <Link to={`/projects/${project.id}/label`} className="btn btn-primary">
           Start labeling
         </Link>
+        <Link to={`/projects/${project.id}/labels`} className="btn">
+          My labels
+        </Link>
         <Link to={`/projects/${project.id}`} className="btn">
           {canManage ? "Manage" : "Overview"}
         </Link>

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
+import { useCallback, useEffect, useRef, useState, type FormEvent, type ReactNode } from "react";
 import { buildSubmit, emptyDraft, toggleFlag, type Draft } from "../../annotation/draft";
 import { forgetDraft, loadDraft, saveDraft } from "../../annotation/draftStore";
 import { pairwiseKeyAction } from "../../annotation/pairwise";
@@ -19,15 +19,33 @@ type Status =
   | { kind: "busy"; message: string }
   | { kind: "error"; message: string; canMoveOn: boolean };
 
-export interface LabelFormProps {
+interface CommonProps {
   project: Project;
   assignment: Assignment;
   onSubmit: (body: LabelSubmit) => Promise<void>;
-  onSkip: () => Promise<void>;
-  onDiscard: () => Promise<void>;
   /** Keys are ignored while a modal (e.g. the shortcuts list) is open. */
   keysEnabled?: boolean;
+  /** Start from this input (editing a stored label) instead of a saved draft or an empty form. */
+  initialDraft?: Draft;
+  /** Shown at the top of the action bar (e.g. the lease's state); it grows the bar, never moves the item. */
+  notice?: ReactNode;
 }
+
+/** Labeling from the queue: Skip, and "move on" when the item is gone. Drafts survive a reload. */
+interface QueueProps extends CommonProps {
+  onSkip: () => Promise<void>;
+  onDiscard: () => Promise<void>;
+  onCancel?: never;
+}
+
+/** Editing a label I gave: Save or Cancel (Esc); no skipping, no draft kept, the labeling time is left as it was. */
+interface EditProps extends CommonProps {
+  onCancel: () => void;
+  onSkip?: never;
+  onDiscard?: never;
+}
+
+export type LabelFormProps = QueueProps | EditProps;
 
 const IDLE_HINTS: Record<Project["task_kind"], string> = {
   pairwise: "",
@@ -42,13 +60,18 @@ function modalOpen(): boolean {
 /**
  * One item to label: prompt, responses, the task's controls, optional details and the action bar.
  * Mounted once per assignment (keyed by id), so a failed submit keeps everything that was entered.
+ * The same form edits a stored label (pass onCancel and the label as initialDraft).
  */
-export function LabelForm({ project, assignment, onSubmit, onSkip, onDiscard, keysEnabled = true }: LabelFormProps) {
+export function LabelForm(props: LabelFormProps) {
+  const { project, assignment, onSubmit, keysEnabled = true, initialDraft, notice } = props;
+  const editing = props.onCancel !== undefined;
   const item = assignment.item;
   const kind = project.task_kind;
-  const [draft, setDraft] = useState<Draft>(() => loadDraft(assignment.id) ?? emptyDraft(item));
+  const [draft, setDraft] = useState<Draft>(
+    () => initialDraft ?? (editing ? null : loadDraft(assignment.id)) ?? emptyDraft(item),
+  );
   const [status, setStatus] = useState<Status>({ kind: "idle", message: "" });
-  const [rewriteOpen, setRewriteOpen] = useState(false);
+  const [rewriteOpen, setRewriteOpen] = useState(() => draft.rewrite !== "");
   const [activeCriterion, setActiveCriterion] = useState(0);
   const [shownAt] = useState(() => performance.now());
   const busy = useRef(false);
@@ -62,8 +85,8 @@ export function LabelForm({ project, assignment, onSubmit, onSkip, onDiscard, ke
       pristine.current = false;
       return;
     }
-    saveDraft(assignment.id, draft);
-  }, [assignment.id, draft]);
+    if (!editing) saveDraft(assignment.id, draft);
+  }, [assignment.id, draft, editing]);
 
   const update = useCallback((patch: Partial<Draft>) => setDraft((d) => ({ ...d, ...patch })), []);
   const announce = useCallback((message: string) => setStatus({ kind: "idle", message }), []);
@@ -79,7 +102,8 @@ export function LabelForm({ project, assignment, onSubmit, onSkip, onDiscard, ke
     if (busy.current) return;
     let body: LabelSubmit | null = null;
     if (what === "submit") {
-      const built = buildSubmit(kind, draft, project.criteria, performance.now() - shownAt);
+      // An edit keeps the time the label first took (null leaves it as stored).
+      const built = buildSubmit(kind, draft, project.criteria, editing ? null : performance.now() - shownAt);
       if (!built.ok) {
         setStatus({ kind: "error", message: built.problem, canMoveOn: false });
         return;
@@ -90,9 +114,9 @@ export function LabelForm({ project, assignment, onSubmit, onSkip, onDiscard, ke
     setStatus({ kind: "busy", message: what === "submit" ? "Saving…" : "Skipping…" });
     try {
       if (what === "submit" && body) await onSubmit(body);
-      else if (what === "skip") await onSkip();
-      else await onDiscard();
-      forgetDraft(assignment.id);
+      else if (what === "skip") await props.onSkip?.();
+      else await props.onDiscard?.();
+      if (!editing) forgetDraft(assignment.id);
     } catch (err) {
       const gone = err instanceof ApiError && (err.status === 409 || err.status === 404);
       const prefix = what === "submit" ? "Not saved" : "Not skipped";
@@ -119,6 +143,11 @@ export function LabelForm({ project, assignment, onSubmit, onSkip, onDiscard, ke
       return;
     }
     if (hasModifier(e)) return;
+    if (e.key === "Escape" && props.onCancel) {
+      e.preventDefault();
+      props.onCancel();
+      return;
+    }
     if (e.key === "Enter") {
       const t = e.target as HTMLElement;
       if (t instanceof HTMLButtonElement || t instanceof HTMLAnchorElement || t.tagName === "SUMMARY") return;
@@ -136,6 +165,7 @@ export function LabelForm({ project, assignment, onSubmit, onSkip, onDiscard, ke
   function handleCommonKey(key: string): boolean {
     switch (key) {
       case "s":
+        if (editing) return false;
         void run("skip");
         return true;
       case "u":
@@ -227,10 +257,15 @@ export function LabelForm({ project, assignment, onSubmit, onSkip, onDiscard, ke
         />
       </div>
       <div className={styles.actionBar}>
+        {notice}
         {status.kind === "error" ? (
           <div role="alert" className={styles.statusError}>
             <strong>{status.message}</strong>{" "}
-            {status.canMoveOn ? (
+            {status.canMoveOn && props.onCancel ? (
+              <button type="button" className="btn btn-link" onClick={props.onCancel}>
+                Close without saving
+              </button>
+            ) : status.canMoveOn ? (
               <button type="button" className="btn btn-link" onClick={() => void run("discard")}>
                 Move on to the next item
               </button>
@@ -257,11 +292,17 @@ export function LabelForm({ project, assignment, onSubmit, onSkip, onDiscard, ke
             ) : null}
           </div>
           <div className={styles.actions}>
-            <button type="button" className="btn" onClick={() => void run("skip")} disabled={status.kind === "busy"}>
-              Skip <kbd>s</kbd>
-            </button>
+            {props.onCancel ? (
+              <button type="button" className="btn" onClick={props.onCancel} disabled={status.kind === "busy"}>
+                Cancel <kbd>Esc</kbd>
+              </button>
+            ) : (
+              <button type="button" className="btn" onClick={() => void run("skip")} disabled={status.kind === "busy"}>
+                Skip <kbd>s</kbd>
+              </button>
+            )}
             <button type="submit" className="btn btn-primary" disabled={status.kind === "busy"}>
-              Submit <kbd>Enter</kbd>
+              {editing ? "Save changes" : "Submit"} <kbd>Enter</kbd>
             </button>
           </div>
         </div>

@@ -1,40 +1,35 @@
-import { useEffect, useState } from "react";
+import type { LeaseClock } from "../../annotation/useLease";
 import { formatClock } from "../../lib/format";
 import styles from "./Annotation.module.css";
 
-interface LeaseTimerProps {
-  leasedAt: string;
-  expiresAt: string;
-  serverOffsetMs: number;
-}
-
-function secondsLeft(leasedAt: string, expiresAt: string, offset: number): number {
-  const expires = Date.parse(expiresAt);
-  // The server's Date header has whole seconds: never show more than the lease itself.
-  const left = (expires - (Date.now() + offset)) / 1000;
-  return Math.min(left, (expires - Date.parse(leasedAt)) / 1000);
-}
-
-/** How long this item stays reserved for me (the lease), counting down each second. */
-export function LeaseTimer({ leasedAt, expiresAt, serverOffsetMs }: LeaseTimerProps) {
-  const [left, setLeft] = useState(() => secondsLeft(leasedAt, expiresAt, serverOffsetMs));
-  useEffect(() => {
-    const tick = () => setLeft(secondsLeft(leasedAt, expiresAt, serverOffsetMs));
-    tick();
-    const timer = window.setInterval(tick, 1000);
-    return () => window.clearInterval(timer);
-  }, [leasedAt, expiresAt, serverOffsetMs]);
-  const expired = left <= 0;
-  const low = !expired && left < 60;
+/**
+ * How long this item stays reserved for me (the lease), counting down, with the button that extends it.
+ * Fixed widths and a button that is always there (disabled once expired): nothing around it moves.
+ */
+export function LeaseTimer({ lease }: { lease: LeaseClock }) {
+  const { expired, low } = lease;
   return (
-    <span
-      className={`${styles.stat} ${low ? styles.statWarn : ""} ${expired ? styles.statDanger : ""}`}
-      title={expired ? "The lease ran out: your label is still accepted if the item needs one" : "Time left on this item"}
-    >
-      <span className={styles.statLabel}>{expired ? "Lease" : "Time left"}</span>
-      <span className={styles.statValue} role="timer" aria-live="off">
-        {expired ? "expired" : formatClock(left)}
+    <span className={styles.leaseGroup}>
+      <span
+        className={`${styles.stat} ${styles.leaseStat} ${low ? styles.statWarn : ""} ${expired ? styles.statDanger : ""}`}
+        title={expired ? "The reservation ran out: your label is still accepted if the item needs one" : "Time left on this item"}
+      >
+        <span className={styles.statLabel}>Time left</span>
+        <span className={styles.statValue} role="timer" aria-live="off" data-testid="time-left">
+          {expired ? "expired" : formatClock(lease.secondsLeft)}
+        </span>
       </span>
+      <button
+        type="button"
+        className="btn btn-quiet"
+        onClick={lease.extend}
+        // Not disabled while busy: a focused button that disables itself drops focus to the page, where Enter submits.
+        disabled={expired}
+        aria-busy={lease.extending}
+        title={expired ? "An expired reservation cannot be extended" : "Keep this item reserved for another lease period"}
+      >
+        Extend <kbd>e</kbd>
+      </button>
     </span>
   );
 }

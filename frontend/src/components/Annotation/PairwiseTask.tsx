@@ -25,10 +25,13 @@ interface PairwiseControlsProps {
   strength: Strength;
   onChoice: (choice: Choice) => void;
   onStrength: (strength: Strength) => void;
+  /** Show the keyboard keys on the buttons (only where the keys work: the labeling screen). */
+  keyHints?: boolean;
 }
 
 /** Which response is better, and by how much. */
-export function PairwiseControls({ choice, strength, onChoice, onStrength }: PairwiseControlsProps) {
+export function PairwiseControls({ choice, strength, onChoice, onStrength, keyHints = true }: PairwiseControlsProps) {
+  const hint = (key: string) => (keyHints ? { hint: key } : {});
   return (
     <div className={styles.pairControls}>
       <Segmented<Choice>
@@ -39,9 +42,9 @@ export function PairwiseControls({ choice, strength, onChoice, onStrength }: Pai
         value={choice}
         onChange={onChoice}
         options={[
-          { value: "a", label: "A is better", hint: "a" },
-          { value: "tie", label: "Tie", hint: "t" },
-          { value: "b", label: "B is better", hint: "b" },
+          { value: "a", label: "A is better", ...hint("a") },
+          { value: "tie", label: "Tie", ...hint("t") },
+          { value: "b", label: "B is better", ...hint("b") },
         ]}
       />
       <Segmented<Strength>
@@ -51,7 +54,7 @@ export function PairwiseControls({ choice, strength, onChoice, onStrength }: Pai
         value={choice === "tie" ? null : strength}
         onChange={onStrength}
         disabled={choice === "tie"}
-        options={([1, 2, 3] as Strength[]).map((s) => ({ value: s, label: STRENGTH_LABELS[s], hint: String(s) }))}
+        options={([1, 2, 3] as Strength[]).map((s) => ({ value: s, label: STRENGTH_LABELS[s], ...hint(String(s)) }))}
       />
     </div>
   );

@@ -20,6 +20,7 @@ export const GENERAL_KEYS: Shortcut[] = [
   { keys: ["x"], what: "Flag as unsafe" },
   { keys: ["r"], what: "Write a rationale" },
   { keys: ["w"], what: "Suggest a better response" },
+  { keys: ["e"], what: "Extend the reservation of this item" },
   { keys: ["Esc"], what: "Leave a text field / close a panel" },
   { keys: ["g"], what: "Show or hide the guidelines" },
   { keys: ["?"], what: "This list" },

@@ -1,4 +1,5 @@
 import { Link } from "react-router";
+import type { LeaseClock } from "../../annotation/useLease";
 import type { AnnotatorProgress, Project } from "../../client/types";
 import { formatNumber } from "../../lib/format";
 import styles from "./Annotation.module.css";
@@ -13,13 +14,13 @@ export const KIND_NAMES: Record<Project["task_kind"], string> = {
 interface TaskHeaderProps {
   project: Project;
   progress: AnnotatorProgress | undefined;
-  lease: { leasedAt: string; expiresAt: string; serverOffsetMs: number } | null;
+  lease: LeaseClock | null;
   itemId: number | null;
   onGuidelines: () => void;
   onShortcuts: () => void;
 }
 
-/** The labeling screen's top bar: where I am, my counts today, the lease clock, help. */
+/** The labeling screen's top bar: where I am, my labels, my counts today, the lease clock, help. */
 export function TaskHeader({ project, progress, lease, itemId, onGuidelines, onShortcuts }: TaskHeaderProps) {
   return (
     <div className={styles.taskHeader}>
@@ -41,7 +42,7 @@ export function TaskHeader({ project, progress, lease, itemId, onGuidelines, onS
           <span className={styles.statLabel}>All time</span>
           <span className={styles.statValue}>{progress ? formatNumber(progress.labels) : "–"}</span>
         </span>
-        {lease ? <LeaseTimer {...lease} /> : null}
+        {lease ? <LeaseTimer lease={lease} /> : null}
         {itemId !== null ? (
           <span className={`${styles.stat} ${styles.statQuiet}`}>
             <span className={styles.statLabel}>Item</span>
@@ -50,6 +51,9 @@ export function TaskHeader({ project, progress, lease, itemId, onGuidelines, onS
             </span>
           </span>
         ) : null}
+        <Link to={`/projects/${project.id}/labels`} className="btn btn-quiet">
+          My labels
+        </Link>
         <button type="button" className="btn btn-quiet" onClick={onGuidelines}>
           Guidelines <kbd>g</kbd>
         </button>

@@ -6,7 +6,7 @@ const ADMIN_LINKS = [
   { to: "/admin/users", label: "Users", soon: false },
   { to: "/jobs", label: "Jobs", soon: false },
   { to: "/models", label: "Models", soon: false },
-  { to: "/datasets", label: "Datasets", soon: true },
+  { to: "/datasets", label: "Datasets", soon: false },
 ];
 
 /** Page frame: a slim top bar with navigation and the user, then the page. */

@@ -12,13 +12,15 @@ import { useDocumentTitle } from "../../lib/useDocumentTitle";
 export interface ProjectContext {
   project: Project;
   canManage: boolean;
+  /** Reviewers and managers (and admins) see quality reports and review disagreements. */
+  canReview: boolean;
 }
 
 export function useProjectContext(): ProjectContext {
   return useOutletContext<ProjectContext>();
 }
 
-/** A project's own pages (overview, data, members, settings) under one header with tabs. */
+/** A project's own pages (overview, data, quality, review, snapshots, members, settings) under one header with tabs. */
 export function ProjectLayout() {
   const projectId = Number(useParams().projectId);
   const me = useMe();
@@ -31,6 +33,7 @@ export function ProjectLayout() {
   if (query.isError) return <div className="page"><ErrorNotice error={query.error} /></div>;
   const project = query.data;
   const canManage = me.role === "admin" || project.my_role === "manager";
+  const canReview = canManage || project.my_role === "reviewer";
   const tab = ({ isActive }: { isActive: boolean }) => `${styles.tab} ${isActive ? styles.tabActive : ""}`;
   return (
     <div className="page">
@@ -50,18 +53,40 @@ export function ProjectLayout() {
             {project.my_role ? ` · you are ${project.my_role}` : ""}
           </p>
         </div>
-        <Link to={`/projects/${project.id}/label`} className="btn btn-primary">
-          Start labeling
-        </Link>
+        <div className={styles.headerActions}>
+          {canManage ? (
+            <Link to={`/projects/${project.id}/jobs/new`} className="btn">
+              Launch job
+            </Link>
+          ) : null}
+          <Link to={`/projects/${project.id}/label`} className="btn btn-primary">
+            Start labeling
+          </Link>
+        </div>
       </header>
       <nav className={styles.tabs} aria-label="Project">
         <NavLink to={`/projects/${project.id}`} end className={tab}>
           Overview
         </NavLink>
         {canManage ? (
+          <NavLink to={`/projects/${project.id}/data`} className={tab}>
+            Data
+          </NavLink>
+        ) : null}
+        {canReview ? (
           <>
-            <NavLink to={`/projects/${project.id}/data`} className={tab}>
-              Data
+            <NavLink to={`/projects/${project.id}/quality`} className={tab}>
+              Quality
+            </NavLink>
+            <NavLink to={`/projects/${project.id}/review`} className={tab}>
+              Review
+            </NavLink>
+          </>
+        ) : null}
+        {canManage ? (
+          <>
+            <NavLink to={`/projects/${project.id}/snapshots`} className={tab}>
+              Snapshots
             </NavLink>
             <NavLink to={`/projects/${project.id}/members`} className={tab}>
               Members
@@ -72,7 +97,7 @@ export function ProjectLayout() {
           </>
         ) : null}
       </nav>
-      <Outlet context={{ project, canManage } satisfies ProjectContext} />
+      <Outlet context={{ project, canManage, canReview } satisfies ProjectContext} />
     </div>
   );
 }

@@ -6,6 +6,7 @@ import { errorMessage } from "../../client/errors";
 import type { Job, JobState } from "../../client/types";
 import { JobProgress } from "../../components/Jobs/JobProgress";
 import { ACTIVE_STATES, JobStateTag } from "../../components/Jobs/JobState";
+import { LaunchJobPicker } from "../../components/Jobs/LaunchJobPicker";
 import styles from "../../components/Jobs/Jobs.module.css";
 import { ErrorNotice } from "../../components/ui/ErrorNotice";
 import { formatDateTime } from "../../lib/format";
@@ -42,6 +43,7 @@ export function JobsPage() {
     <div className="page stack">
       <header className="page-header">
         <h1>Jobs</h1>
+        <LaunchJobPicker />
       </header>
       <div className={styles.filters}>
         <div className="field">

@@ -4,13 +4,11 @@ import { Link } from "react-router";
 import { useMe } from "../../auth/AuthContext";
 import { api, unwrap } from "../../client/api";
 import { errorMessage } from "../../client/errors";
-import type { ModelVersion } from "../../client/types";
+import { Leaderboard } from "../../components/Models/Leaderboard";
+import { ModelTable } from "../../components/Models/ModelTable";
 import { ErrorNotice } from "../../components/ui/ErrorNotice";
-import { formatDateTime } from "../../lib/format";
 import { modelsKey } from "../queries";
 import { useDocumentTitle } from "../../lib/useDocumentTitle";
-
-const STATUS_CLASS: Record<ModelVersion["status"], string> = { pending: "badge", ready: "badge badge-ok", invalid: "badge badge-bad" };
 
 export function ModelsPage() {
   useDocumentTitle("Models");
@@ -45,56 +43,11 @@ export function ModelsPage() {
         ) : null}
       </div>
       {models.isError ? <ErrorNotice error={models.error} /> : null}
-      <div className="table-wrap">
-        <table className="table" aria-label="Model versions">
-          <thead>
-            <tr>
-              <th scope="col" className="num">Id</th>
-              <th scope="col">Name</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Status</th>
-              <th scope="col">Source</th>
-              <th scope="col">Lineage</th>
-              <th scope="col">Created</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(models.data ?? []).map((m) => (
-              <tr key={m.id}>
-                <td className="num">#{m.id}</td>
-                <th scope="row">{m.name}</th>
-                <td>{m.kind}</td>
-                <td>
-                  <span className={STATUS_CLASS[m.status]} title={m.error ?? undefined}>
-                    {m.status}
-                  </span>
-                  {m.error ? <div className="small error-text">{m.error}</div> : null}
-                </td>
-                <td>
-                  <code>{m.source}</code>
-                </td>
-                <td className="small">
-                  {m.parent_id ? `from #${m.parent_id}` : "–"}
-                  {m.job_id ? (
-                    <>
-                      {" · "}
-                      <Link to={`/jobs/${m.job_id}`}>job #{m.job_id}</Link>
-                    </>
-                  ) : null}
-                </td>
-                <td>{formatDateTime(m.created_at)}</td>
-              </tr>
-            ))}
-            {models.isSuccess && models.data.length === 0 ? (
-              <tr>
-                <td colSpan={7} className="muted">
-                  No models registered yet.
-                </td>
-              </tr>
-            ) : null}
-          </tbody>
-        </table>
-      </div>
+      <section aria-labelledby="versions-heading">
+        <h2 id="versions-heading">Versions</h2>
+        <ModelTable models={models.data ?? []} loaded={models.isSuccess} />
+      </section>
+      <Leaderboard />
     </div>
   );
 }
