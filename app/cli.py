@@ -148,6 +148,50 @@ def import_file(
     typer.echo(report.model_dump_json())
 
 
+@cli.command("export")
+def export_snapshot(
+    snapshot_id: int,
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write (a folder for --format datasets).")],
+    layout: Annotated[
+        str, typer.Option(help="preference, preference_conversational, sft, sft_conversational, pairs, raw")
+    ] = "preference",
+    fmt: Annotated[str, typer.Option("--format", help="jsonl, csv, parquet or datasets")] = "jsonl",
+    split: Annotated[str | None, typer.Option(help="train, validation or test (default: all)")] = None,
+    with_margin: Annotated[bool, typer.Option(help="Add the margin column (preference layouts).")] = False,
+    include_ties: Annotated[bool, typer.Option(help="Also export tie rows (preference layouts).")] = False,
+) -> None:
+    """Export a ready snapshot in a trainer's format, streamed to a file (or a datasets folder)."""
+    from app.datasets import exports
+    from app.datasets.models import Snapshot
+    from app.datasets.service import ready_dir
+    from app.db import session_scope
+    from app.errors import AppError
+
+    try:
+        with session_scope(write=False) as session:
+            snapshot = session.get(Snapshot, snapshot_id)
+            if snapshot is None:
+                raise typer.BadParameter(f"snapshot {snapshot_id} not found")
+            folder = ready_dir(snapshot)
+        exports.check_options(layout, fmt, split=split, with_margin=with_margin, include_ties=include_ties)
+        if fmt == "datasets":
+            exports.write_datasets_dir(
+                folder, layout, out, split=split, with_margin=with_margin, include_ties=include_ties
+            )
+        else:
+            tmp = out.with_name(f".{out.name}.tmp")
+            with tmp.open("wb") as f:
+                for chunk in exports.iter_export(
+                    folder, layout, fmt, split=split, with_margin=with_margin, include_ties=include_ties
+                ):
+                    f.write(chunk)
+            tmp.replace(out)
+    except AppError as exc:
+        typer.echo(f"export failed: {exc.detail}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"wrote {out}")
+
+
 @cli.command("serve")
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Run the API and the UI (no migrations, no worker)."""

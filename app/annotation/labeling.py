@@ -6,7 +6,7 @@ returns it (or updates it, while the item is still open), never a second label.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -143,4 +143,17 @@ def skip(session: Session, assignment: Assignment, data: SkipRequest, now: datet
     assignment.finished_at = now
     assignment.skip_reason = data.reason
     session.flush()
+    return assignment
+
+
+def extend_lease(assignment: Assignment, project: Project, now: datetime) -> Assignment:
+    """Keep working on an item: a live lease runs for another ``lease_seconds`` from now.
+
+    Only a live lease: once it has expired its slot may already be someone else's (a late submit is
+    still accepted while the item has room).
+    """
+    if assignment.state != AssignmentState.leased or assignment.expires_at <= now:
+        state = "expired" if assignment.state == AssignmentState.leased else assignment.state
+        raise Conflict(f"This lease is {state}; it cannot be extended.")
+    assignment.expires_at = now + timedelta(seconds=project.lease_seconds)
     return assignment

@@ -108,6 +108,19 @@ def skip_item(
     return assignment_view(session, assignment)
 
 
+@router.post(
+    "/assignments/{assignment_id}/extend",
+    response_model=AssignmentRead,
+    responses=error_responses(401, 404, 409),
+)
+def extend_lease(assignment_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> AssignmentRead:
+    """Keep this item reserved for me for another lease period (only while the lease is live)."""
+    assignment, access = _own_assignment(session, principal, assignment_id)
+    labeling.extend_lease(assignment, access.project, utcnow())
+    session.flush()
+    return assignment_view(session, assignment)
+
+
 @router.patch("/labels/{label_id}", response_model=LabelRead, responses=error_responses(401, 404, 409, 422))
 def edit_label(label_id: IdPath, body: LabelSubmit, principal: CurrentPrincipal, session: DbSession) -> LabelRead:
     """Change my label; allowed until the item has all the labels it needs."""

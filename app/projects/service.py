@@ -12,7 +12,7 @@ from app.projects.models import Project, ProjectMember, TaskKind
 from app.projects.schemas import MemberRead, MemberUpsert, ProjectCreate, ProjectUpdate
 
 
-def create_project(session: Session, data: ProjectCreate, *, created_by: int) -> Project:
+def create_project(session: Session, data: ProjectCreate, *, created_by: int | None) -> Project:
     if session.scalar(select(Project.id).where(Project.name == data.name)) is not None:
         raise Conflict(f"A project named {data.name!r} already exists.", field="name")
     assert data.candidates_per_item is not None  # filled in by the schema

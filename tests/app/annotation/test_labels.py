@@ -149,6 +149,23 @@ def test_expired_lease_returns_to_the_pool_and_a_late_submit_needs_room(app_clie
         assert item is not None and item.labels_done == 1 and item.open_slots == 0
 
 
+def test_a_live_lease_can_be_extended_an_expired_one_cannot(app_client: httpx.Client) -> None:
+    pid, token = _setup("pairwise", n_prompts=1, overlap=1, lease_seconds=60)
+    a = _next(app_client, pid, token)
+    with session_scope() as s:  # 10 s left
+        s.execute(
+            update(Assignment).where(Assignment.id == a["id"]).values(expires_at=utcnow() + timedelta(seconds=10))
+        )
+    extended = app_client.post(f"/api/assignments/{a['id']}/extend", headers=auth(token))
+    assert extended.status_code == 200, extended.text
+    with session_scope(write=False) as s:
+        left = (s.get(Assignment, a["id"]).expires_at - utcnow()).total_seconds()  # type: ignore[union-attr]
+    assert 55 < left <= 60
+    _expire_all_leases()
+    gone = app_client.post(f"/api/assignments/{a['id']}/extend", headers=auth(token))
+    assert gone.status_code == 409 and "expired" in gone.json()["detail"]
+
+
 def test_late_submit_is_accepted_while_the_item_has_room(app_client: httpx.Client) -> None:
     pid, token = _setup("pairwise", n_prompts=1, overlap=2)
     a = _next(app_client, pid, token)
@@ -201,7 +218,13 @@ def test_paused_member_gets_no_items(app_client: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/assignments/{aid}", "/api/assignments/{aid}/skip", "/api/assignments/{aid}/label"]
+    "path",
+    [
+        "/api/assignments/{aid}",
+        "/api/assignments/{aid}/skip",
+        "/api/assignments/{aid}/label",
+        "/api/assignments/{aid}/extend",
+    ],
 )
 def test_nobody_reaches_another_annotators_assignment(app_client: httpx.Client, path: str) -> None:
     pid, token = _setup("pairwise")
