@@ -173,14 +173,12 @@ class LoopConfig:
     min_gain: float = 3.0
     # KL bounds, in nats per response (summed over its at most 12 tokens). Following the rule takes moving a
     # few early tokens ("Thanks for asking!") a long way, but the policy must otherwise stay the base model.
-    # - max_kl: the evaluation job's `kl` (Monte-Carlo over one sample per held-out prompt). NB: that
-    #   estimate (workers/tasks/evaluation.py, compare_policies -> sequence_logprobs) re-tokenises the
-    #   stripped response text instead of scoring the sampled tokens, so for chat prompts it reads the
-    #   sampled " Thanks" as "Than"+"ks"; it comes out far below the true KL (~0 where PPO's own is ~5),
-    #   even negative, so it only gets an upper bound here.
+    # - max_kl: the evaluation job's `kl`: Monte-Carlo over one policy sample per held-out prompt, scored on
+    #   the sampled token ids at the sampling temperature, so it measures what PPO's KL term measures
+    #   (on other prompts, and noisier: one sample each).
     # - max_train_kl: PPO's own `objective/kl` (exact, on the sampled tokens, at the sampling temperature),
     #   the mean of its last 5 steps: ~5-6 nats with kl_coef 0.5; 10 nats is ~0.8 nat per token.
-    max_kl: float = 6.0
+    max_kl: float = 10.0
     max_train_kl: float = 10.0
     seed: int = int(os.environ.get("PREFLOOP_RLHF_SEED", "0"))
 
@@ -595,7 +593,7 @@ def test_labels_make_the_policy_follow_the_hidden_rule(
     assert n["policy_rate"] >= cfg.min_gain * n["base_rate"], n
     # ...without drifting far from the base model (KL bounds: see LoopConfig.max_kl); the reward model
     # prefers its answers, and so do the annotators in the blind round.
-    assert n["kl"] <= cfg.max_kl and n["ppo_last_5_steps"]["objective/kl"] <= cfg.max_train_kl, n
+    assert 0 < n["kl"] <= cfg.max_kl and n["ppo_last_5_steps"]["objective/kl"] <= cfg.max_train_kl, n
     assert ev["win_rate"] > 0.5 and ev["policy_mean_reward"] > ev["baseline_mean_reward"], ev
     ratings = {e["model_version_id"]: e["rating"] for e in out["leaderboard"]}
     assert ratings.keys() == {base["id"], policy["id"]} and ratings[policy["id"]] > ratings[base["id"]], ratings

@@ -1,9 +1,11 @@
-"""Evaluation helpers: log-probabilities of given responses under a model, and win rates.
+"""Evaluation helpers: log-probabilities of sampled responses under a model, and win rates.
 
 The KL between a policy and its parent is estimated by Monte Carlo on the policy's own samples:
-KL(policy || parent) ~= mean over samples of log p_policy(y|x) - log p_parent(y|x), each term the sum of
-token log-probabilities of the response (what the policy generated, re-tokenized the same way for both:
-the prompt encoded as in generation, then the response text without special tokens).
+KL(policy || parent) ~= mean over samples of log p_policy(y|x) - log p_parent(y|x), each term the sum over
+the response's tokens. It is only unbiased when both terms score exactly what was sampled: the sampled
+token ids themselves (decoding and re-tokenising can split " Thanks" into "Than"+"ks", a sequence the
+policy never produced) under the distribution they were drawn from (logits divided by the sampling
+temperature, as PPO's own KL term does).
 
     python -m workers.ml.evaluate --model ./policy --prompt "Say hello." --response "Hello!"
 """
@@ -18,13 +20,31 @@ import torch
 from workers.ml.generate import LoadedModel, PromptInput, encode_prompt, load_model
 
 
+def encode_response(loaded: LoadedModel, text: str) -> list[int]:
+    """Token ids of a response given as text (for responses not sampled here; sampled ones keep their ids)."""
+    return [int(i) for i in loaded.tokenizer(text, add_special_tokens=False)["input_ids"]]
+
+
+def same_vocabulary(a: LoadedModel, b: LoadedModel) -> bool:
+    """Whether token ids mean the same in both models (a fine-tuned policy and its parent: yes)."""
+    return bool(a.tokenizer.get_vocab() == b.tokenizer.get_vocab())
+
+
 @torch.no_grad()
 def sequence_logprobs(
-    loaded: LoadedModel, prompts: Sequence[PromptInput], responses: Sequence[str], *, batch_size: int = 8
+    loaded: LoadedModel,
+    prompts: Sequence[PromptInput],
+    responses: Sequence[Sequence[int]],
+    *,
+    temperature: float = 1.0,
+    batch_size: int = 8,
 ) -> list[float]:
-    """Sum of the response tokens' log-probabilities given the prompt, per (prompt, response)."""
+    """Sum of the response tokens' log-probabilities given the prompt, per (prompt, response token ids),
+    under the model's softmax at ``temperature`` (the one the responses were sampled at)."""
     if len(prompts) != len(responses):
         raise ValueError("one response per prompt")
+    if temperature <= 0:
+        raise ValueError("log-probabilities need a temperature above 0 (greedy decoding has no distribution)")
     tok = loaded.tokenizer
     pad = int(tok.pad_token_id if tok.pad_token_id is not None else 0)
     out: list[float] = []
@@ -34,8 +54,7 @@ def sequence_logprobs(
             prompts[start : start + batch_size], responses[start : start + batch_size], strict=True
         ):
             p = encode_prompt(tok, prompt)
-            r = [int(i) for i in tok(response, add_special_tokens=False)["input_ids"]]
-            rows.append(p + r)
+            rows.append(p + [int(i) for i in response])
             starts.append(len(p))
         width = max(len(r) for r in rows)
         ids = torch.full((len(rows), width), pad, dtype=torch.long)
@@ -45,7 +64,9 @@ def sequence_logprobs(
             mask[i, : len(row)] = 1
         logits = loaded.model(input_ids=ids.to(loaded.device), attention_mask=mask.to(loaded.device)).logits.float()
         logp = (
-            torch.log_softmax(logits[:, :-1], dim=-1).gather(-1, ids[:, 1:].to(loaded.device).unsqueeze(-1)).squeeze(-1)
+            torch.log_softmax(logits[:, :-1] / temperature, dim=-1)
+            .gather(-1, ids[:, 1:].to(loaded.device).unsqueeze(-1))
+            .squeeze(-1)
         )
         for i, row in enumerate(rows):
             # Token t is predicted at position t-1: the response tokens are rows[starts:], predicted from starts-1.
@@ -65,9 +86,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model", required=True)
     parser.add_argument("--prompt", required=True)
     parser.add_argument("--response", required=True)
+    parser.add_argument("--temperature", type=float, default=1.0)
     args = parser.parse_args(argv)
     loaded = load_model(args.model)
-    print(sequence_logprobs(loaded, [PromptInput(key="0", text=args.prompt)], [args.response])[0])
+    response = encode_response(loaded, args.response)
+    print(
+        sequence_logprobs(loaded, [PromptInput(key="0", text=args.prompt)], [response], temperature=args.temperature)[0]
+    )
     return 0
 
 

@@ -136,6 +136,9 @@ class PromptResult:
     """Generated tokens per completion, EOS included when generated."""
     finished: list[bool]
     """True where the completion ended with EOS, False where it hit max_new_tokens."""
+    token_ids: list[list[int]] = field(default_factory=list)
+    """The sampled token ids of each completion, EOS included when generated (``num_tokens`` of them):
+    what the model actually produced, for scoring without re-tokenising the decoded text."""
 
 
 @dataclass
@@ -361,7 +364,9 @@ def _generate_transformers(
             prompt = prompts[i]
             result = PromptResult(key=prompt.key, texts=[], num_tokens=[], finished=[])
             for sample in range(params.k):
-                kept, count, finished = trim_completion(new_tokens[row * params.k + sample], eos_ids)
+                generated = new_tokens[row * params.k + sample]
+                kept, count, finished = trim_completion(generated, eos_ids)
+                result.token_ids.append([int(t) for t in generated[:count]])
                 text = str(tokenizer.decode(kept, skip_special_tokens=True))
                 result.texts.append(text.strip() if prompt.messages is not None else text)
                 result.num_tokens.append(count)
@@ -405,7 +410,8 @@ def _generate_vllm(
             texts = [str(c.text).strip() if chat else str(c.text) for c in out.outputs]
             counts = [len(c.token_ids) for c in out.outputs]
             finished = [c.finish_reason == "stop" for c in out.outputs]
-            results.append(PromptResult(prompts[i].key, texts, counts, finished))
+            ids = [[int(t) for t in c.token_ids] for c in out.outputs]
+            results.append(PromptResult(prompts[i].key, texts, counts, finished, ids))
             total += sum(counts)
         yield BatchResult(index, len(batches), results, total, time.perf_counter() - start)
 

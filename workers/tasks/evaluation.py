@@ -9,6 +9,7 @@ annotators judge new vs old without knowing which is which, and their labels fee
 from __future__ import annotations
 
 import statistics
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow.parquet as pq
@@ -26,7 +27,7 @@ from app.prompts.models import Candidate, Prompt
 from app.registry.models import ModelKind, ModelVersion
 from workers.celery_app import celery_app
 from workers.ml import reward as ml_reward
-from workers.ml.evaluate import sequence_logprobs, win_rate
+from workers.ml.evaluate import encode_response, same_vocabulary, sequence_logprobs, win_rate
 from workers.ml.generate import GenerationParams, LoadedModel, PromptInput, generate_candidates, load_model
 from workers.ml.runtime import configure_cpu_threads
 from workers.tasks.lineage import VersionRef, ready_version, snapshot_folder
@@ -114,13 +115,46 @@ def _inputs(prompts: list[Prompt], version: VersionRef) -> list[PromptInput]:
     return out
 
 
-def _sample(loaded: LoadedModel, inputs: list[PromptInput], params: EvaluationParams) -> tuple[list[str], list[int]]:
+@dataclass
+class Samples:
+    """One sampled response per prompt, in prompt order: its text and the token ids the model produced."""
+
+    texts: list[str]
+    token_ids: list[list[int]]
+
+
+def _sample(loaded: LoadedModel, inputs: list[PromptInput], params: EvaluationParams) -> Samples:
     gen = GenerationParams(k=1, temperature=params.temperature, max_new_tokens=params.max_new_tokens, seed=params.seed)
-    by_key: dict[str, tuple[str, int]] = {}
+    by_key: dict[str, tuple[str, list[int]]] = {}
     for batch in generate_candidates(loaded, inputs, gen):
         for r in batch.results:
-            by_key[r.key] = (r.texts[0], r.num_tokens[0])
-    return [by_key[i.key][0] for i in inputs], [by_key[i.key][1] for i in inputs]
+            by_key[r.key] = (r.texts[0], r.token_ids[0])
+    return Samples([by_key[i.key][0] for i in inputs], [by_key[i.key][1] for i in inputs])
+
+
+def policy_kl(
+    new_model: LoadedModel,
+    new_inputs: list[PromptInput],
+    old_model: LoadedModel,
+    old_inputs: list[PromptInput],
+    samples: Samples,
+    temperature: float,
+) -> dict[str, Any]:
+    """KL(policy || baseline) in nats per response, on the policy's samples (see workers.ml.evaluate).
+
+    Greedy sampling (temperature 0) draws from no distribution, so there is no KL to estimate. A baseline
+    with another vocabulary scores the re-tokenised text, which only approximates it (said in the result).
+    """
+    if temperature == 0:
+        return {"kl": None, "kl_note": "not estimated: greedy sampling (temperature 0) has no distribution"}
+    new_lp = sequence_logprobs(new_model, new_inputs, samples.token_ids, temperature=temperature)
+    exact = same_vocabulary(new_model, old_model)
+    old_ids = samples.token_ids if exact else [encode_response(old_model, t) for t in samples.texts]
+    old_lp = sequence_logprobs(old_model, old_inputs, old_ids, temperature=temperature)
+    out: dict[str, Any] = {"kl": statistics.fmean(a - b for a, b in zip(new_lp, old_lp, strict=True))}
+    if not exact:
+        out["kl_note"] = "approximate: the baseline has another vocabulary, so it scored the re-tokenised text"
+    return out
 
 
 def compare_policies(
@@ -138,27 +172,21 @@ def compare_policies(
     inputs = _inputs(prompts, policy)
     ctx.progress(0, 4, note="sampling the policy")
     new_model = load_model(policy.location)
-    new_texts, new_tokens = _sample(new_model, inputs, params)
+    new = _sample(new_model, inputs, params)
     ctx.progress(1, 4, note="sampling the baseline")
     old_model = load_model(baseline.location)
-    old_texts, old_tokens = _sample(old_model, _inputs(prompts, baseline), params)
+    old_inputs = _inputs(prompts, baseline)
+    old = _sample(old_model, old_inputs, params)
+    new_texts, old_texts = new.texts, old.texts
     ctx.check_cancel()
     ctx.progress(2, 4, note="KL")
-    kl = statistics.fmean(
-        a - b
-        for a, b in zip(
-            sequence_logprobs(new_model, inputs, new_texts),
-            sequence_logprobs(old_model, inputs, new_texts),
-            strict=True,
-        )
-    )
     out: dict[str, Any] = {
         "policy_model_version_id": policy.id,
         "baseline_model_version_id": baseline.id,
         "prompts": len(prompts),
-        "kl": kl,
-        "policy_mean_tokens": statistics.fmean(new_tokens),
-        "baseline_mean_tokens": statistics.fmean(old_tokens),
+        **policy_kl(new_model, inputs, old_model, old_inputs, new, params.temperature),
+        "policy_mean_tokens": statistics.fmean(len(t) for t in new.token_ids),
+        "baseline_mean_tokens": statistics.fmean(len(t) for t in old.token_ids),
     }
     if scorer is not None:
         ctx.progress(3, 4, note="scoring")
