@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
@@ -46,16 +46,17 @@ class LeaderboardEntry(BaseModel):
     comparisons: int
 
 
-def human_comparisons(session: Session, project_id: int | None = None) -> list[Comparison]:
-    """Every non-gold pairwise label whose two responses come from two different model versions."""
+def human_comparisons(session: Session, project_ids: Collection[int] | None = None) -> list[Comparison]:
+    """Every non-gold pairwise label whose two responses come from two different model versions, in the
+    given projects (None: in every project)."""
     stmt = (
         select(Item.candidate_ids, Label.answer)
         .join(Label, Label.item_id == Item.id)
         .join(Project, Project.id == Item.project_id)
         .where(Project.task_kind == TaskKind.pairwise, Label.answer.is_not(None), Item.is_gold.is_(False))
     )
-    if project_id is not None:
-        stmt = stmt.where(Item.project_id == project_id)
+    if project_ids is not None:
+        stmt = stmt.where(Item.project_id.in_(list(project_ids)))
     rows = session.execute(stmt).all()
     ids = {cid for cands, _ in rows for cid in cands}
     version_of = dict(
@@ -106,8 +107,8 @@ def _elo(log_strength: float) -> float:
     return 1000.0 + 400.0 * log_strength / math.log(10.0)
 
 
-def leaderboard(session: Session, project_id: int | None = None) -> list[LeaderboardEntry]:
-    comparisons = human_comparisons(session, project_id)
+def leaderboard(session: Session, project_ids: Collection[int] | None = None) -> list[LeaderboardEntry]:
+    comparisons = human_comparisons(session, project_ids)
     players = sorted({c.winner for c in comparisons} | {c.loser for c in comparisons})
     if not players:
         return []

@@ -9,6 +9,8 @@ from app.deps import AdminPrincipal, CurrentPrincipal, DbSession
 from app.errors import NotFound, error_responses
 from app.jobs.kinds import JobKind
 from app.jobs.service import create_job
+from app.projects.access import project_for
+from app.projects.models import ProjectMember, ProjectRole
 from app.registry.leaderboard import LeaderboardEntry, leaderboard
 from app.registry.models import ModelKind, ModelStatus, ModelVersion
 from app.registry.schemas import ModelRegister, ModelRegistered, ModelVersionRead
@@ -54,15 +56,27 @@ def list_models(
     return [ModelVersionRead.model_validate(v) for v in session.scalars(stmt)]
 
 
-@router.get("/leaderboard", response_model=list[LeaderboardEntry], responses=error_responses(401, 422))
+@router.get("/leaderboard", response_model=list[LeaderboardEntry], responses=error_responses(401, 403, 404, 422))
 def get_leaderboard(
-    _principal: CurrentPrincipal,
+    principal: CurrentPrincipal,
     session: DbSession,
     project_id: int | None = Query(None, ge=1, le=MAX_ID, description="Only this project's judgements."),
 ) -> list[LeaderboardEntry]:
     """Model versions ranked by human pairwise preferences between their responses (Bradley-Terry,
-    Elo scale, 95% bootstrap intervals), from every pairwise project, e.g. evaluation rounds."""
-    return leaderboard(session, project_id)
+    Elo scale, 95% bootstrap intervals), from the pairwise projects (e.g. evaluation rounds) the caller
+    reviews or manages (an admin: all of them); annotators judge blind and see no standings."""
+    if project_id is not None:
+        project_for(session, principal, project_id, ProjectRole.reviewer)
+        return leaderboard(session, [project_id])
+    if principal.is_admin:
+        return leaderboard(session)
+    reviewed = session.scalars(
+        select(ProjectMember.project_id).where(
+            ProjectMember.user_id == principal.user_id,
+            ProjectMember.role.in_([ProjectRole.reviewer, ProjectRole.manager]),
+        )
+    ).all()
+    return leaderboard(session, reviewed)
 
 
 @router.get("/{model_id}", response_model=ModelVersionRead, responses=error_responses(401, 404))

@@ -430,7 +430,8 @@ export interface paths {
         /**
          * Get Leaderboard
          * @description Model versions ranked by human pairwise preferences between their responses (Bradley-Terry,
-         *     Elo scale, 95% bootstrap intervals), from every pairwise project, e.g. evaluation rounds.
+         *     Elo scale, 95% bootstrap intervals), from the pairwise projects (e.g. evaluation rounds) the caller
+         *     reviews or manages (an admin: all of them); annotators judge blind and see no standings.
          */
         get: operations["get_leaderboard_api_models_leaderboard_get"];
         put?: never;
@@ -3807,6 +3808,24 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
