@@ -193,11 +193,19 @@ def export_snapshot(
 
 
 @cli.command("serve")
-def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
-    """Run the API and the UI (no migrations, no worker)."""
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, grace_seconds: int = 20) -> None:
+    """Run the API and the UI (no migrations, no worker). On SIGTERM it stops accepting connections and
+    lets requests in flight finish for up to grace_seconds (keep it below the orchestrator's kill grace)."""
     import uvicorn
 
-    uvicorn.run("app.main:app", host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run(
+        "app.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        timeout_graceful_shutdown=grace_seconds,
+    )
 
 
 @cli.command("worker")

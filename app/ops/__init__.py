@@ -8,7 +8,8 @@
 - ``setup.install_ops``: wires all of it into the app (called by ``app.main.create_app``).
 
 Graceful shutdown: on SIGTERM uvicorn stops accepting connections, lets in-flight requests finish, then
-runs the lifespan's shutdown (the job reaper finishes its current pass and stops). Bound the wait with
-``uvicorn --timeout-graceful-shutdown SECONDS`` (below your orchestrator's kill grace period, e.g. 25 s
-for Kubernetes' default 30 s); long downloads still running then are cut.
+runs the lifespan's shutdown (the job reaper finishes its current pass and stops). The wait is bounded by
+``prefloop serve --grace-seconds`` (uvicorn's ``--timeout-graceful-shutdown``; default 20 s, below the
+orchestrator's kill grace period: 30 s in compose.yaml and Kubernetes' default); long downloads still
+running then are cut.
 """
