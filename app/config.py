@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     job_stale_seconds: float = Field(
         90.0, description="A running job silent for this long has lost its worker: re-queued or failed."
     )
+    job_resend_seconds: float = Field(
+        600.0,
+        description="A queued job no worker has picked up for this long is sent to the broker again (a restarted "
+        "broker that keeps nothing on disk forgets its queues; the task's own state check drops duplicates).",
+    )
 
     log_format: LogFormat | None = Field(
         None, description="text or json (one JSON object per line); defaults to json in production, text otherwise."

@@ -20,9 +20,6 @@ from app.jobs.models import Job, JobLog, JobMetric
 from app.jobs.schemas import JobRead, MetricSeries
 from app.jobs.states import TERMINAL, JobState, check_transition
 
-QUEUED_RESEND = timedelta(minutes=10)
-"""A queued job no worker has picked up for this long is sent again (e.g. the broker lost it)."""
-
 
 def validate_params(kind: JobKind, params: dict[str, Any]) -> dict[str, Any]:
     try:
@@ -165,8 +162,9 @@ def reap(session: Session, now: datetime) -> dict[str, int]:
             _move(job, JobState.failed, now)
             job.error = lost
             counts["failed"] += 1
+    resend_after = timedelta(seconds=get_settings().job_resend_seconds)
     forgotten = session.scalars(
-        select(Job).where(Job.state == JobState.queued, Job.heartbeat_at < now - QUEUED_RESEND)
+        select(Job).where(Job.state == JobState.queued, Job.heartbeat_at < now - resend_after)
     ).all()
     for job in forgotten:
         # The task checks the job's state before running, so a duplicate message is harmless.

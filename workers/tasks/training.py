@@ -70,12 +70,14 @@ def _callbacks(ctx: JobContext) -> dict[str, Any]:
 @contextmanager
 def _model_folder(ctx: JobContext) -> Iterator[Path]:
     """A staging folder to train into. It becomes the job's ``model`` artifact in one rename when the
-    body finishes and the job was not cancelled; on any error (or cancel) it is removed."""
+    body finishes and the job was not cancelled; on any error (or cancel) it is removed. Running out of
+    space on the artifact disk fails the job with an error that says so (store.ArtifactDiskFull)."""
     staged = store.staging_dir(ctx.job_id, MODEL_DIR)
     try:
-        yield staged
-        ctx.check_cancel()
-        store.commit_dir(ctx.job_id, staged, MODEL_DIR)
+        with store.disk_full_reported(staged, f"the {MODEL_DIR} of job {ctx.job_id}"):
+            yield staged
+            ctx.check_cancel()
+            store.commit_dir(ctx.job_id, staged, MODEL_DIR)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise
@@ -238,6 +240,7 @@ def run_ppo(ctx: JobContext) -> None:
             clip_range=params.clip_range,
             clip_range_value=params.clip_range_value,
             vf_coef=params.vf_coef,
+            max_grad_norm=params.max_grad_norm,
             gamma=params.gamma,
             lam=params.lam,
             whiten_rewards=params.whiten_rewards,
