@@ -147,6 +147,9 @@ class PpoParams(LoraParams):
     clip_range: float = Field(0.2, gt=0, le=1)
     clip_range_value: float = Field(0.2, gt=0, le=100)
     vf_coef: float = Field(0.1, ge=0, le=10)
+    max_grad_norm: float | None = Field(
+        None, gt=0, le=1e6, description="Clip each update's gradient norm to this; empty: no clipping (as TRL's PPO)."
+    )
     gamma: float = Field(1.0, ge=0, le=1)
     lam: float = Field(0.95, ge=0, le=1)
     whiten_rewards: bool = False
