@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(20, description="Extra connections allowed under burst load (PostgreSQL).")
     max_upload_mb: int = Field(2048, description="Largest import file accepted, in megabytes.")
     import_error_limit: int = Field(100, description="Stop listing bad rows after this many.")
+    max_import_rows: int = Field(
+        10_000_000, ge=1, description="Most rows one import file may hold; a longer file is refused (413), unchanged."
+    )
     job_heartbeat_seconds: float = Field(10.0, description="How often a running job reports that it is alive.")
     job_stale_seconds: float = Field(
         90.0, description="A running job silent for this long has lost its worker: re-queued or failed."

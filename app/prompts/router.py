@@ -71,7 +71,8 @@ def import_prompts(
     All or nothing: if any row is bad nothing changes, and the 422 lists the bad rows
     (`errors: [{row, field, message}]`). Re-importing a file creates nothing new: a prompt is known by
     its id (or its content when it has none), a candidate by its id (or its text). A row naming a
-    prompt that exists only adds its new candidates; the stored prompt is not changed.
+    prompt that exists only adds its new candidates; the stored prompt is not changed. A file over
+    `PREFLOOP_MAX_UPLOAD_MB` or `PREFLOOP_MAX_IMPORT_ROWS` rows gets a 413 and changes nothing.
     """
     access = project_for(session, principal, project_id, ProjectRole.manager)
     size = file.size if file.size is not None else file.file.seek(0, 2)

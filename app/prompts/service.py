@@ -30,7 +30,7 @@ from app.annotation.items import build_items
 from app.annotation.models import Item
 from app.config import get_settings
 from app.db import utcnow
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from app.projects.models import Project
 from app.prompts.models import Candidate, Prompt
 from app.prompts.readers import RawRow, read_rows
@@ -121,10 +121,16 @@ def import_rows(session: Session, project: Project, rows: Iterable[RawRow]) -> I
     """Check and write rows; nothing stays written if any row is bad (``InvalidInput`` lists them)."""
     if project.archived:
         raise Conflict(f"Project {project.id} is archived; unarchive it to import.")
-    importer = _Importer(session, project, get_settings().import_error_limit)
+    settings = get_settings()
+    importer = _Importer(session, project, settings.import_error_limit)
     # A SAVEPOINT makes the import all-or-nothing by itself, inside whatever transaction the caller runs.
     with session.begin_nested():
         for raw in rows:
+            if raw.number > settings.max_import_rows:
+                raise PayloadTooLarge(
+                    f"The file has more than {settings.max_import_rows} rows; split it into several imports.",
+                    field="file",
+                )
             if not importer.add(raw):
                 break
         return importer.finish()

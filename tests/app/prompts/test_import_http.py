@@ -324,6 +324,19 @@ def test_upload_over_the_limit_gets_413(app_client: httpx.Client, monkeypatch: p
     assert r.status_code == 413 and r.json()["code"] == "too_large"
 
 
+def test_a_file_over_the_row_limit_gets_413_and_changes_nothing(
+    app_client: httpx.Client, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid, token = manager_project(task_kind="pairwise")
+    monkeypatch.setattr(get_settings(), "max_import_rows", ROWS_PER_BATCH + 10)
+    rows = [{"id": f"r{i}", "prompt": f"Prompt {i}", "candidates": ["x", "y"]} for i in range(ROWS_PER_BATCH + 11)]
+    r = upload(app_client, pid, token, "long.jsonl", jsonl(rows))  # one batch is written before the limit shows
+    assert r.status_code == 413, r.text
+    assert r.json()["code"] == "too_large" and f"more than {ROWS_PER_BATCH + 10} rows" in r.json()["detail"]
+    assert counts(engine, pid) == (0, 0, 0)
+    assert upload(app_client, pid, token, "ok.jsonl", jsonl(rows[:-1])).status_code == 200
+
+
 def test_who_may_import_and_read_prompts(app_client: httpx.Client) -> None:
     pid = make_project()
     annotator_id, annotator = make_user()
