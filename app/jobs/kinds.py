@@ -83,7 +83,16 @@ class LoraParams(BaseModel):
     lora_dropout: float = Field(0.0, ge=0.0, lt=1.0)
 
 
-class RewardModelParams(LoraParams):
+class CheckpointParams(LoraParams):
+    checkpoint_steps: int = Field(
+        50,
+        ge=1,
+        le=10_000_000,
+        description="Save the training state every this many steps; a job whose worker died resumes from it.",
+    )
+
+
+class RewardModelParams(CheckpointParams):
     """Train a reward model (TRL's RewardTrainer, Bradley-Terry loss) on a snapshot's preference pairs."""
 
     snapshot_id: int = Field(ge=1, le=MAX_ID, description="A ready snapshot of this job's project.")
@@ -102,7 +111,7 @@ class RewardModelParams(LoraParams):
     seed: int = Field(0, ge=0, le=2**31 - 1)
 
 
-class DpoParams(LoraParams):
+class DpoParams(CheckpointParams):
     """Fine-tune a policy with DPO (TRL's DPOTrainer) on a snapshot's preference pairs."""
 
     snapshot_id: int = Field(ge=1, le=MAX_ID)

@@ -1,12 +1,12 @@
 """kill -9 of a worker in the middle of a reward-model training job.
 
-What the code is designed to do (app/jobs/kinds.py, app/jobs/service.reap, workers/tasks/training.py):
-``reward_model`` is an idempotent kind (max 3 attempts), so once the dead worker's heartbeat is stale the
-reaper re-queues the job ("worker lost" in its log) and the next worker trains it again FROM THE START:
-there is no resume from a checkpoint (the trainer saves none; the model is written once, at the end,
-into a staging folder that is renamed into place). The half-trained attempt registers no model version
-and leaves no ``model`` folder; the successful re-run registers exactly one ready version whose folder
-is complete and loads.
+What the code is designed to do (app/jobs/kinds.py, app/jobs/service.reap, workers/tasks/training.py,
+workers/ml/checkpoints.py): the job saves its whole training state every ``checkpoint_steps`` steps into
+the job's hidden ``.checkpoints`` folder. ``reward_model`` is an idempotent kind (max 3 attempts), so once
+the dead worker's heartbeat is stale the reaper re-queues the job ("worker lost" in its log) and the next
+worker RESUMES from the last checkpoint. The half-trained attempt registers no model version and leaves
+no ``model`` folder; the resumed run registers exactly one ready version whose folder is complete and
+loads, and removes the checkpoints.
 """
 
 from __future__ import annotations
@@ -26,10 +26,12 @@ from app.db import session_scope
 from app.registry.models import ModelStatus, ModelVersion
 from tests.factories import auth, make_user
 from tests.faults.conftest import TERMINAL, labelled_snapshot, register_base_model, wait_job
+from workers.ml.checkpoints import last_checkpoint, step_of
 from workers.ml.reward import RewardScorer
 from workers.tasks.lineage import MODEL_DIR
 
 MAX_STEPS = 150  # seconds of training on the tiny model: long enough to be killed in the middle
+EVERY = 5  # checkpoint_steps
 
 
 def _versions_of(job_id: int) -> list[ModelVersion]:
@@ -58,25 +60,29 @@ def test_kill_9_mid_training_requeues_and_a_second_worker_trains_it_again(
         "batch_size": 4,
         "max_length": 96,
         "learning_rate": 1e-3,
+        "checkpoint_steps": EVERY,
     }
     created = client.post("/api/jobs", json={"kind": "reward_model", "project_id": pid, "params": params}, headers=h)
     assert created.status_code == 201, created.text
     job_id = created.json()["id"]
 
-    # Mid-training: optimizer steps reported and their metrics stored.
-    wait_job(client, h, job_id, lambda j: j["state"] == "running" and j["progress_done"] >= 3)
-    wait_job(client, h, job_id, lambda j: len(_loss_steps(client, h, job_id)) >= 3)
+    # Mid-training, past the second checkpoint: optimizer steps reported and their metrics stored.
+    wait_job(client, h, job_id, lambda j: j["state"] == "running" and j["progress_done"] >= 2 * EVERY + 2)
+    wait_job(client, h, job_id, lambda j: len(_loss_steps(client, h, job_id)) >= 2 * EVERY + 2)
     first.kill9()
 
     job = client.get(f"/api/jobs/{job_id}", headers=h).json()
     assert (job["state"], job["attempts"]) == ("running", 1), job
     killed_at = job["progress_done"]
-    assert 3 <= killed_at < MAX_STEPS
+    assert 2 * EVERY + 2 <= killed_at < MAX_STEPS
+    resume_from = last_checkpoint(store.job_dir(job_id) / ".checkpoints")
+    assert resume_from is not None and EVERY * 2 <= step_of(resume_from) <= killed_at, resume_from
     # The dead attempt registered nothing and committed no model folder; all it left is its hidden
-    # staging folder (never listed as an artifact).
+    # staging folder and its checkpoints (never listed as artifacts).
     assert _versions_of(job_id) == []
-    left = [p.name for p in store.job_dir(job_id).iterdir()]
-    assert len(left) == 1 and left[0].startswith(f".{MODEL_DIR}.") and left[0].endswith(".tmp"), left
+    left = sorted(p.name for p in store.job_dir(job_id).iterdir())
+    assert left[0] == ".checkpoints" and len(left) == 2, left
+    assert left[1].startswith(f".{MODEL_DIR}.") and left[1].endswith(".tmp"), left
     assert client.get(f"/api/jobs/{job_id}/artifacts", headers=h).json() == []
 
     # Once its heartbeat is stale (3 s in tests), the reaper re-queues it: an idempotent kind, attempt 1 of 3.
@@ -99,12 +105,14 @@ def test_kill_9_mid_training_requeues_and_a_second_worker_trains_it_again(
     assert job["progress_done"] == job["progress_total"] == MAX_STEPS
     assert job["result"]["steps"] == MAX_STEPS
 
-    # Trained again from step 1 (no resume): the loss curve has the dead attempt's first steps and then
-    # every step of the full re-run.
+    # Resumed from the checkpoint: the second attempt reported steps after it only, so the loss curve has
+    # every step, those between the checkpoint and the kill twice, none before the checkpoint twice.
     counts = Counter(_loss_steps(client, h, job_id))
-    assert set(counts) == set(range(1, MAX_STEPS + 1)) and max(counts.values()) == 2
+    assert set(counts) == set(range(1, MAX_STEPS + 1)) and max(counts.values()) <= 2
     twice = sorted(step for step, n in counts.items() if n == 2)
-    assert len(twice) >= 3 and twice == list(range(1, len(twice) + 1))
+    assert all(step_of(resume_from) < step <= killed_at + 1 for step in twice), (twice, resume_from, killed_at)
+    resumed = client.get(f"/api/jobs/{job_id}/metrics", params={"name": "resumed_from_step"}, headers=h).json()
+    assert [v for series in resumed for v in series["values"]] == [float(step_of(resume_from))]
 
     # Exactly one version, ready, pointing at the committed folder, which is whole and loads.
     versions = _versions_of(job_id)
@@ -122,6 +130,6 @@ def test_kill_9_mid_training_requeues_and_a_second_worker_trains_it_again(
     assert train_config["resolved"]["steps"] == MAX_STEPS
     scores = RewardScorer(folder, device="cpu").score(["Prompt 1?"], ["Answer 1.0"])
     assert len(scores) == 1
-    # Only the committed artifact is left: the re-run removed the killed attempt's staging folder
-    # (and its own was renamed into place).
+    # Only the committed artifact is left: the re-run removed the killed attempt's staging folder and,
+    # once done, the checkpoints (its own staging folder was renamed into place).
     assert sorted(p.name for p in store.job_dir(job_id).iterdir()) == [MODEL_DIR]

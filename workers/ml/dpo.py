@@ -29,7 +29,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import torch
 from datasets import Dataset, disable_progress_bars  # type: ignore[import-untyped]  # no type hints
@@ -39,6 +39,7 @@ from transformers.utils import logging as hf_logging
 from trl.trainer.dpo_config import DPOConfig
 from trl.trainer.dpo_trainer import DPOTrainer
 
+from workers.ml.checkpoints import checkpoint_args, last_checkpoint, step_of
 from workers.ml.reward import (
     SCRATCH_DIR,
     TRAIN_CONFIG_FILE,
@@ -103,6 +104,14 @@ class DpoTrainConfig:
         default=50, metadata={"help": "Evaluate on the validation file every this many steps (when one is given)."}
     )
     seed: int = field(default=0, metadata={"help": "Seed for LoRA init and data order."})
+    checkpoint_dir: str | None = field(
+        default=None,
+        metadata={
+            "help": "Save resumable checkpoints here every checkpoint_steps steps, and resume from the last complete "
+            "one found there (a run killed midway goes on from it)."
+        },
+    )
+    checkpoint_steps: int = field(default=50, metadata={"help": "Optimizer steps between resumable checkpoints."})
     logging_steps: int = field(default=1, metadata={"help": "Report training metrics every this many steps."})
     device: str = field(default="auto", metadata={"help": "auto (CUDA if available, else CPU), cpu or cuda."})
 
@@ -170,27 +179,28 @@ def _load_policy(cfg: DpoTrainConfig) -> PreTrainedModel:
 
 
 def _dpo_args(cfg: DpoTrainConfig, scratch: Path, device: torch.device, has_validation: bool) -> DPOConfig:
-    return DPOConfig(
-        output_dir=str(scratch),
-        beta=cfg.beta,
-        loss_type=[cfg.loss_type],
-        num_train_epochs=cfg.epochs,
-        max_steps=cfg.max_steps,
-        learning_rate=cfg.learning_rate,
-        per_device_train_batch_size=cfg.batch_size,
-        per_device_eval_batch_size=cfg.batch_size,
-        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+    args: dict[str, Any] = {
+        "output_dir": str(scratch),
+        "beta": cfg.beta,
+        "loss_type": [cfg.loss_type],
+        "num_train_epochs": cfg.epochs,
+        "max_steps": cfg.max_steps,
+        "learning_rate": cfg.learning_rate,
+        "per_device_train_batch_size": cfg.batch_size,
+        "per_device_eval_batch_size": cfg.batch_size,
+        "gradient_accumulation_steps": cfg.gradient_accumulation_steps,
         # Lengths are enforced by clip_pair after TRL's tokenisation (TRL would drop long-prompt pairs).
-        max_length=None,
-        seed=cfg.seed,
-        logging_strategy="steps",
-        logging_steps=cfg.logging_steps,
-        eval_strategy="steps" if has_validation else "no",
-        eval_steps=cfg.eval_steps if has_validation else None,
-        save_strategy="no",
+        "max_length": None,
+        "seed": cfg.seed,
+        "logging_strategy": "steps",
+        "logging_steps": cfg.logging_steps,
+        "eval_strategy": "steps" if has_validation else "no",
+        "eval_steps": cfg.eval_steps if has_validation else None,
+        "save_strategy": "no",
         **precision_args(device),
         **quiet_args(),
-    )
+    }
+    return DPOConfig(**{**args, **checkpoint_args(cfg.checkpoint_dir, cfg.checkpoint_steps, eval_steps=None)})
 
 
 def _final_evaluation(trainer: DPOTrainer) -> dict[str, float]:
@@ -255,7 +265,10 @@ def train_dpo(
         if trainer.eval_dataset is not None:
             trainer.eval_dataset = _clip_dataset(cast(Dataset, trainer.eval_dataset), cfg, bos_id)
 
-        summary = trainer.train().metrics
+        resume = last_checkpoint(cfg.checkpoint_dir)
+        if resume is not None:
+            on_metrics(step_of(resume), {"resumed_from_step": float(step_of(resume))})
+        summary = trainer.train(resume_from_checkpoint=str(resume) if resume else None).metrics
         metrics = {k: float(v) for k, v in summary.items() if isinstance(v, int | float)}
         if trainer.eval_dataset is not None:
             metrics.update(_final_evaluation(trainer))

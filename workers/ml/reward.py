@@ -78,6 +78,7 @@ from trl.data_utils import is_conversational
 from trl.trainer.reward_config import RewardConfig
 from trl.trainer.reward_trainer import RewardTrainer
 
+from workers.ml.checkpoints import checkpoint_args, last_checkpoint, step_of
 from workers.ml.runtime import configure_cpu_threads, default_dtype, pick_device
 
 REWARD_FORMAT_FILE = "reward_format.json"
@@ -267,6 +268,8 @@ def check_common(cfg: Any) -> None:
         raise ValueError("need lora_r >= 1, lora_alpha > 0 and 0 <= lora_dropout < 1")
     if cfg.device not in ("auto", "cpu", "cuda"):
         raise ValueError(f"device must be auto, cpu or cuda, not {cfg.device!r}")
+    if cfg.checkpoint_steps < 1:
+        raise ValueError("checkpoint_steps must be at least 1")
 
 
 # ------------------------------------------------------------------------------------------------ config
@@ -325,6 +328,14 @@ class RewardModelConfig:
         },
     )
     seed: int = field(default=0, metadata={"help": "Seed for the head's initialisation, LoRA init and data order."})
+    checkpoint_dir: str | None = field(
+        default=None,
+        metadata={
+            "help": "Save resumable checkpoints here every checkpoint_steps steps, and resume from the last complete "
+            "one found there (a run killed midway goes on from it)."
+        },
+    )
+    checkpoint_steps: int = field(default=50, metadata={"help": "Optimizer steps between resumable checkpoints."})
     logging_steps: int = field(default=1, metadata={"help": "Report training metrics every this many steps."})
     device: str = field(default="auto", metadata={"help": "auto (CUDA if available, else CPU), cpu or cuda."})
 
@@ -578,32 +589,35 @@ def _load_reward_model(cfg: RewardModelConfig, tokenizer: PreTrainedTokenizerBas
 def _reward_args(cfg: RewardModelConfig, scratch: Path, device: torch.device, has_validation: bool) -> RewardConfig:
     evaluate = has_validation
     early = cfg.early_stopping_patience is not None
-    return RewardConfig(
-        output_dir=str(scratch),
-        num_train_epochs=cfg.epochs,
-        max_steps=cfg.max_steps,
-        learning_rate=cfg.learning_rate,
-        per_device_train_batch_size=cfg.batch_size,
-        per_device_eval_batch_size=cfg.batch_size,
-        gradient_accumulation_steps=cfg.gradient_accumulation_steps,
-        max_length=cfg.max_length,
-        center_rewards_coefficient=cfg.center_rewards_coefficient,
-        seed=cfg.seed,
-        logging_strategy="steps",
-        logging_steps=cfg.logging_steps,
-        eval_strategy="steps" if evaluate else "no",
-        eval_steps=cfg.eval_steps if evaluate else None,
-        # Checkpoints only where early stopping needs them to restore the best model.
-        save_strategy="steps" if early else "no",
-        save_steps=cfg.eval_steps,
-        save_total_limit=1 if early else None,
-        save_only_model=True,
-        load_best_model_at_end=early,
-        metric_for_best_model="eval_accuracy" if early else None,
-        greater_is_better=True if early else None,
+    args: dict[str, Any] = {
+        "output_dir": str(scratch),
+        "num_train_epochs": cfg.epochs,
+        "max_steps": cfg.max_steps,
+        "learning_rate": cfg.learning_rate,
+        "per_device_train_batch_size": cfg.batch_size,
+        "per_device_eval_batch_size": cfg.batch_size,
+        "gradient_accumulation_steps": cfg.gradient_accumulation_steps,
+        "max_length": cfg.max_length,
+        "center_rewards_coefficient": cfg.center_rewards_coefficient,
+        "seed": cfg.seed,
+        "logging_strategy": "steps",
+        "logging_steps": cfg.logging_steps,
+        "eval_strategy": "steps" if evaluate else "no",
+        "eval_steps": cfg.eval_steps if evaluate else None,
+        # Without a checkpoint folder: checkpoints only where early stopping needs them to restore the best
+        # model (weights only, in the scratch folder).
+        "save_strategy": "steps" if early else "no",
+        "save_steps": cfg.eval_steps,
+        "save_total_limit": 1 if early else None,
+        "save_only_model": True,
+        "load_best_model_at_end": early,
+        "metric_for_best_model": "eval_accuracy" if early else None,
+        "greater_is_better": True if early else None,
         **precision_args(device),
         **quiet_args(),
-    )
+    }
+    resumable = checkpoint_args(cfg.checkpoint_dir, cfg.checkpoint_steps, eval_steps=cfg.eval_steps if early else None)
+    return RewardConfig(**{**args, **resumable})
 
 
 def train_reward_model(
@@ -664,7 +678,10 @@ def train_reward_model(
         prepared = cast(Dataset, trainer.train_dataset)  # tokenised, over-long pairs dropped
         if len(prepared) == 0:
             raise ValueError(f"every training pair is longer than max_length={cfg.max_length} tokens")
-        summary = trainer.train().metrics
+        resume = last_checkpoint(cfg.checkpoint_dir)
+        if resume is not None:
+            on_metrics(step_of(resume), {"resumed_from_step": float(step_of(resume))})
+        summary = trainer.train(resume_from_checkpoint=str(resume) if resume else None).metrics
 
         final = merged(trainer.model)
         fmt = RewardFormat(

@@ -78,9 +78,18 @@ def _model_folder(ctx: JobContext) -> Iterator[Path]:
             yield staged
             ctx.check_cancel()
             store.commit_dir(ctx.job_id, staged, MODEL_DIR)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(staged, ignore_errors=True)
+        if isinstance(exc, Exception):  # the job fails and is not run again; an interrupted one may resume
+            shutil.rmtree(checkpoint_dir(ctx), ignore_errors=True)
         raise
+    shutil.rmtree(checkpoint_dir(ctx), ignore_errors=True)
+
+
+def checkpoint_dir(ctx: JobContext) -> Path:
+    """The job's resumable training checkpoints: the same folder for every attempt (a worker killed mid-run
+    leaves them for the next attempt), hidden from the artifacts list, removed when the job ends."""
+    return store.job_dir(ctx.job_id) / ".checkpoints"
 
 
 def _lora(params: RewardModelParams | DpoParams | PpoParams) -> dict[str, Any]:
@@ -113,6 +122,8 @@ def run_reward_model(ctx: JobContext) -> None:
             eval_steps=params.eval_steps,
             early_stopping_patience=params.early_stopping_patience,
             seed=params.seed,
+            checkpoint_dir=str(checkpoint_dir(ctx)),
+            checkpoint_steps=params.checkpoint_steps,
             **_lora(params),
         )
         result = ml_reward.train_reward_model(
@@ -161,6 +172,8 @@ def run_dpo(ctx: JobContext) -> None:
             max_length=params.max_length,
             max_prompt_length=params.max_prompt_length,
             seed=params.seed,
+            checkpoint_dir=str(checkpoint_dir(ctx)),
+            checkpoint_steps=params.checkpoint_steps,
             **_lora(params),
         )
         result = ml_dpo.train_dpo(
