@@ -134,7 +134,7 @@ class DpoParams(CheckpointParams):
         return self
 
 
-class PpoParams(LoraParams):
+class PpoParams(CheckpointParams):
     """Fine-tune a policy with PPO against a reward model (our own PPO, workers/ml/ppo.py)."""
 
     policy_model_version_id: int = Field(ge=1, le=MAX_ID)
@@ -163,6 +163,12 @@ class PpoParams(LoraParams):
     lam: float = Field(0.95, ge=0, le=1)
     whiten_rewards: bool = False
     seed: int = Field(0, ge=0, le=2**31 - 1)
+    checkpoint_steps: int = Field(
+        10,
+        ge=1,
+        le=10_000_000,
+        description="Save the training state every this many PPO steps; a job whose worker died resumes from it.",
+    )
 
 
 class EvaluationParams(BaseModel):

@@ -186,6 +186,14 @@ class PpoConfig:
     )
     num_samples: int = field(default=4, metadata={"help": "Sample rows per report."})
     seed: int = field(default=0, metadata={"help": "Seed of LoRA init, prompt order, sampling and mini-batches."})
+    checkpoint_dir: str | None = field(
+        default=None,
+        metadata={
+            "help": "Save the training state here every checkpoint_steps steps, and go on from the one found there "
+            "(a run killed midway resumes, and continues exactly as it would have)."
+        },
+    )
+    checkpoint_steps: int = field(default=10, metadata={"help": "PPO steps between resumable checkpoints."})
     device: str = field(default="auto", metadata={"help": "torch device (cpu, cuda, cuda:1) or auto."})
 
     def __post_init__(self) -> None:
@@ -206,6 +214,7 @@ class PpoConfig:
             "lora_alpha": self.lora_alpha,
             "max_prompt_length": self.max_prompt_length,
             "forward_batch_size": self.forward_batch_size,
+            "checkpoint_steps": self.checkpoint_steps,
         }
         bad = [name for name, value in positive.items() if not value > 0]
         if bad:
@@ -799,6 +808,69 @@ def _save(policy: _Policy, cfg: PpoConfig, device: torch.device, amp: bool, step
     (out / "ppo_config.json").write_text(json.dumps(resolved, indent=2) + "\n")
 
 
+CHECKPOINT_FILE = "ppo_state.pt"
+
+
+def _save_checkpoint(
+    cfg: PpoConfig,
+    policy: _Policy,
+    optimizer: torch.optim.Optimizer,
+    order: _PromptOrder,
+    kl_value: float,
+    step: int,
+    episodes: int,
+    device: torch.device,
+) -> None:
+    """Everything the next step depends on, written atomically (a new file renamed over the old one)."""
+    assert cfg.checkpoint_dir is not None
+    folder = Path(cfg.checkpoint_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {
+        "step": step,
+        "episodes": episodes,
+        # Trained parameters only: all of them in full fine-tuning, the adapters with LoRA.
+        "model": {name: p.detach() for name, p in policy.model.named_parameters() if p.requires_grad},
+        "value_head": policy.value_head.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "kl_coef": kl_value,
+        "order_queue": list(order.queue),
+        "order_generator": order.generator.get_state(),
+        "torch_rng": torch.get_rng_state(),
+        "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
+    }
+    partial = folder / f"{CHECKPOINT_FILE}.partial"
+    torch.save(state, partial)
+    partial.replace(folder / CHECKPOINT_FILE)
+
+
+def _resume(
+    cfg: PpoConfig,
+    policy: _Policy,
+    optimizer: torch.optim.Optimizer,
+    order: _PromptOrder,
+    kl_controller: AdaptiveKLController | FixedKLController,
+    device: torch.device,
+) -> tuple[int, int]:
+    """(steps, episodes) done by the checkpoint in ``cfg.checkpoint_dir``, restored; (0, 0) without one."""
+    file = Path(cfg.checkpoint_dir) / CHECKPOINT_FILE if cfg.checkpoint_dir else None
+    if file is None or not file.is_file():
+        return 0, 0
+    state = torch.load(file, map_location=device, weights_only=True)
+    trained = {name for name, p in policy.model.named_parameters() if p.requires_grad}
+    if set(state["model"]) != trained:
+        raise ValueError(f"{file} was saved by another model or LoRA setting; remove it to start over")
+    policy.model.load_state_dict(state["model"], strict=False)
+    policy.value_head.load_state_dict(state["value_head"])
+    optimizer.load_state_dict(state["optimizer"])
+    kl_controller.value = float(state["kl_coef"])
+    order.queue = collections.deque(int(i) for i in state["order_queue"])
+    order.generator.set_state(state["order_generator"].cpu())
+    torch.set_rng_state(state["torch_rng"].cpu())
+    if state["cuda_rng"] is not None and device.type == "cuda":
+        torch.cuda.set_rng_state(state["cuda_rng"].cpu(), device)
+    return int(state["step"]), int(state["episodes"])
+
+
 def _ignore_metrics(step: int, metrics: dict[str, float]) -> None:
     del step, metrics
 
@@ -855,9 +927,13 @@ def train_ppo(
             else FixedKLController(cfg.kl_coef)
         )
         order = _PromptOrder(len(kept), cfg.seed)
-        episodes, steps, stopped = 0, 0, False
+        stopped = False
+        steps, episodes = _resume(cfg, policy, optimizer, order, kl_controller, device)
+        if steps:
+            logger.info("resuming PPO after step %d (%d episodes) from %s", steps, episodes, cfg.checkpoint_dir)
+            on_metrics(steps, {"resumed_from_step": float(steps)})
         metrics: dict[str, float] = {}
-        for step in range(1, cfg.num_steps + 1):
+        for step in range(steps + 1, cfg.num_steps + 1):
             if should_stop():
                 stopped = True
                 break
@@ -875,6 +951,8 @@ def train_ppo(
             if cfg.sample_every and cfg.num_samples and (step == 1 or step % cfg.sample_every == 0):
                 on_samples(step, _samples(rollout, kept, cfg.num_samples))
             on_progress(episodes, cfg.total_episodes)
+            if cfg.checkpoint_dir and step % cfg.checkpoint_steps == 0 and step < cfg.num_steps:
+                _save_checkpoint(cfg, policy, optimizer, order, kl_controller.value, step, episodes, device)
         _save(policy, cfg, device, amp, steps, episodes)
     return PpoResult(output_dir=cfg.output_dir, steps=steps, episodes=episodes, final_metrics=metrics, stopped=stopped)
 

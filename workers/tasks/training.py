@@ -258,6 +258,8 @@ def run_ppo(ctx: JobContext) -> None:
             lam=params.lam,
             whiten_rewards=params.whiten_rewards,
             seed=params.seed,
+            checkpoint_dir=str(checkpoint_dir(ctx)),
+            checkpoint_steps=params.checkpoint_steps,
             **_lora(params),
         )
         ctx.log(f"PPO on {len(prompts)} prompts: policy {policy.name!r}, reward model {reward.name!r}")

@@ -358,3 +358,43 @@ def test_command_line(tiny_model_dir: Path, tmp_path: Path, capsys: pytest.Captu
     assert ppo.toy_reward("contains:ab")([], ["abab", "x"]) == [2.0, 0.0]
     with pytest.raises(ValueError, match="unknown reward"):
         ppo.toy_reward("nope")
+
+
+def test_a_run_resumed_from_its_checkpoint_ends_as_an_uninterrupted_run(tiny_model_dir: Path, tmp_path: Path) -> None:
+    def config(name: str, **overrides: Any) -> PpoConfig:
+        return small_config(tiny_model_dir, tmp_path / name, total_episodes=40, response_length=6, **overrides)
+
+    whole: list[dict[str, float]] = []
+    train_ppo(config("whole"), PROMPTS, letter_count, on_metrics=lambda s, m: whole.append(m))
+
+    # Killed after step 3: its checkpoint is from step 2 (checkpoint_steps 2), so step 3 is done again.
+    checkpoints = tmp_path / "checkpoints"
+    asked: list[int] = []
+    first = train_ppo(
+        config("first", checkpoint_dir=str(checkpoints), checkpoint_steps=2),
+        PROMPTS,
+        letter_count,
+        should_stop=lambda: len(asked) >= 3 or bool(asked.append(1)),
+    )
+    assert (first.stopped, first.steps) == (True, 3)
+    assert (checkpoints / ppo.CHECKPOINT_FILE).is_file() and not list(checkpoints.glob("*.partial"))
+
+    resumed: list[tuple[int, dict[str, float]]] = []
+    second = train_ppo(
+        config("second", checkpoint_dir=str(checkpoints), checkpoint_steps=2),
+        PROMPTS,
+        letter_count,
+        on_metrics=lambda s, m: resumed.append((s, m)),
+    )
+    assert (second.stopped, second.steps, second.episodes) == (False, 5, 40)
+    assert resumed[0] == (2, {"resumed_from_step": 2.0})
+    assert [s for s, _ in resumed[1:]] == [3, 4, 5]
+    # Same weights, optimizer, KL coefficient, prompt order and RNG: steps 3-5 are those of the whole run.
+    assert [m for _, m in resumed[1:]] == whole[2:]
+    a = AutoModelForCausalLM.from_pretrained(tmp_path / "whole").state_dict()
+    b = AutoModelForCausalLM.from_pretrained(tmp_path / "second").state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+    # A checkpoint from another setting is refused, not half loaded.
+    with pytest.raises(ValueError, match="another model or LoRA setting"):
+        train_ppo(config("lora", checkpoint_dir=str(checkpoints), lora=True), PROMPTS, letter_count)
