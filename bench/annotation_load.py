@@ -230,6 +230,9 @@ class LoadPlan:
     timeout_s: float
     use_uvloop: bool
     client: str = "raw"
+    wait_when_empty_s: float = 0.0
+    """On a 204 (nothing left to label): 0 stops the annotator; > 0 waits this long and asks again (items
+    may still be on their way, e.g. from a generation job)."""
 
 
 def _answer(kind: str, assignment: dict[str, Any], rng: random.Random) -> dict[str, Any]:
@@ -404,6 +407,9 @@ async def _annotate(client: HttpClient, plan: LoadPlan, who: Annotator, rec: Rec
     while time.perf_counter() < end:
         status, data, _ = await _timed(client, rec, "next", "POST", next_path)
         if status == 204:
+            if plan.wait_when_empty_s > 0:
+                await asyncio.sleep(min(plan.wait_when_empty_s, max(0.0, end - time.perf_counter())))
+                continue
             result.finished_annotators += 1
             return
         if status != 200:
@@ -636,6 +642,17 @@ async def _make_annotator(admin: httpx.AsyncClient, url: str, username: str, pro
     return Annotator(int(user["id"]), str(created["token"]))
 
 
+async def make_annotators(admin: httpx.AsyncClient, url: str, project_id: int, n: int, prefix: str) -> list[Annotator]:
+    """``n`` new annotator users (``<prefix>-0000`` ...) of the project, each with an API token."""
+    gate = asyncio.Semaphore(4)  # password hashing (argon2) makes user creation and login slow-ish
+
+    async def one(i: int) -> Annotator:
+        async with gate:
+            return await _make_annotator(admin, url, f"{prefix}-{i:04d}", project_id)
+
+    return list(await asyncio.gather(*(one(i) for i in range(n))))
+
+
 def _import_rows(n: int, per_prompt: int, text_chars: int) -> bytes:
     from bench.seed_items import candidate_text, prompt_text
 
@@ -723,13 +740,7 @@ async def set_up(args: argparse.Namespace, admin_token: str, database_url: str) 
                 201,
             )
         pid = int(project["id"])
-        gate = asyncio.Semaphore(4)  # password hashing (argon2) makes user creation and login slow-ish
-
-        async def one(i: int) -> Annotator:
-            async with gate:
-                return await _make_annotator(admin, args.url, f"bench-{run}-{i:04d}", pid)
-
-        annotators = list(await asyncio.gather(*(one(i) for i in range(args.annotators))))
+        annotators = await make_annotators(admin, args.url, pid, args.annotators, f"bench-{run}")
         seeded_via = "existing project" if args.project_id else ""
         if (
             not seeded_via
@@ -795,7 +806,11 @@ class Integrity:
 
 def verify(database_url: str, project_id: int, acked: list[tuple[int, int, int]], user_ids: set[int]) -> Integrity:
     """Check the project's labels; ``user_ids`` are this run's annotators (a reused project has older labels)."""
-    from sqlalchemy import create_engine, text
+    from datetime import UTC, datetime
+
+    from sqlalchemy import bindparam, create_engine, text
+
+    from app.db import UTCDateTime
 
     engine = create_engine(database_url)
     p = {"p": project_id}
@@ -815,14 +830,16 @@ def verify(database_url: str, project_id: int, acked: list[tuple[int, int, int]]
                 ),
                 p,
             ).scalar_one()
-            over_leased = conn.execute(
-                text(
-                    "SELECT count(*) FROM (SELECT item_id, count(*) AS n FROM assignments WHERE project_id = :p "
-                    "AND NOT is_gold AND (state = 'submitted' OR (state = 'leased' AND expires_at > now())) "
-                    "GROUP BY item_id) a JOIN items i ON i.id = a.item_id WHERE a.n > i.overlap"
-                ),
-                p,
-            ).scalar_one()
+            # SQLite has no now(): compare with the client's clock, bound the way the app stores times.
+            live = text(
+                "SELECT count(*) FROM (SELECT item_id, count(*) AS n FROM assignments WHERE project_id = :p "
+                "AND NOT is_gold AND (state = 'submitted' OR (state = 'leased' AND expires_at > "
+                + ("now()" if conn.dialect.name == "postgresql" else ":now")
+                + ")) GROUP BY item_id) a JOIN items i ON i.id = a.item_id WHERE a.n > i.overlap"
+            )
+            if conn.dialect.name != "postgresql":
+                live = live.bindparams(bindparam("now", datetime.now(UTC), type_=UTCDateTime()))
+            over_leased = conn.execute(live, p).scalar_one()
             drift = conn.execute(
                 text(
                     "SELECT count(*) FROM items i "
