@@ -208,6 +208,8 @@ class PpoSpec:
     seed: int = 0
     max_grad_norm: float | None = None
     """Ours only (TRL 1.12's PPO does not clip gradients); None keeps the job's default."""
+    critic_from_reward_model: bool = False
+    """Ours only: the job's critic_from_reward_model (TRL 1.12's layout: a critic started from the reward model)."""
 
 
 Mark = tuple[float, float]
@@ -333,6 +335,7 @@ def worker_ppo_ours(spec: PpoSpec) -> dict[str, Any]:
         kl_coef=spec.kl_coef,
         seed=spec.seed,
         device="cpu",
+        critic_from=spec.reward_model if spec.critic_from_reward_model else None,
     )
     if spec.max_grad_norm is not None:
         cfg = dataclasses.replace(cfg, max_grad_norm=spec.max_grad_norm)
@@ -471,6 +474,7 @@ WORKERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "rm-trl": lambda s: worker_rm_trl(RewardSpec(**s), cpu_defaults=False),
     "rm-trl-defaults": lambda s: worker_rm_trl(RewardSpec(**s), cpu_defaults=True),
     "ppo-ours": lambda s: worker_ppo_ours(PpoSpec(**s)),
+    "ppo-ours-critic": lambda s: worker_ppo_ours(PpoSpec(**{**s, "critic_from_reward_model": True})),
     "ppo-trl112": lambda s: worker_ppo_trl112(PpoSpec(**s)),
     "ppo-trl112-nogc": lambda s: worker_ppo_trl112(PpoSpec(**s), collect_garbage=False),
 }
@@ -583,7 +587,7 @@ def ratios(runs: list[Run], ours: str, theirs: str, count: str) -> str:
     best = max(rate(a, count) for a, _ in pairs) / max(rate(b, count) for _, b in pairs)
     rounds = ", ".join(f"{rate(a, count) / rate(b, count):.2f}" for a, b in pairs)
     return (
-        f"ours/{theirs}: {wall:.3f} by wall time, {cpu:.3f} by CPU time, {best:.3f} best round vs best round "
+        f"{ours}/{theirs}: {wall:.3f} by wall time, {cpu:.3f} by CPU time, {best:.3f} best round vs best round "
         f"(per round, wall: {rounds})"
     )
 
@@ -624,6 +628,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--skip-trl-defaults", action="store_true", help="no TRL-with-CPU-defaults row")
     parser.add_argument("--skip-ppo", action="store_true")
     parser.add_argument("--skip-trl-nogc", action="store_true", help="no TRL 1.12 run with gc.collect() off")
+    parser.add_argument("--skip-ours-critic", action="store_true", help="no run of ours with a critic from the RM")
     parser.add_argument("--eval-k", type=int, default=4, help="samples per held-out prompt for the rule rate")
     parser.add_argument("--workdir", default="", help="where data, models and logs go (default: a temp dir)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one round: a smoke test")
@@ -679,7 +684,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     base_eval: PolicyEval | None = None
     if not args.skip_ppo:
         print(f"TRL 1.12 PPO: {'unavailable: ' + problem if problem else 'from ' + args.trl112_path}")
-        kinds = ["ppo-ours"] + ([] if problem else ["ppo-trl112"])
+        kinds = ["ppo-ours"] + ([] if args.skip_ours_critic else ["ppo-ours-critic"])
+        kinds += [] if problem else ["ppo-trl112"]
         if not problem and not args.skip_trl_nogc:
             kinds.append("ppo-trl112-nogc")
         for rnd in range(args.repeats):
@@ -729,6 +735,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ppo_labels = {
             "ppo-ours": "ours: train_ppo"
             + ("" if args.ppo_max_grad_norm is None else f", max_grad_norm {args.ppo_max_grad_norm:g}"),
+            "ppo-ours-critic": "ours, critic from the reward model",
             "ppo-trl112": "TRL 1.12 PPOTrainer",
             "ppo-trl112-nogc": "TRL 1.12 PPOTrainer, its gc.collect() off",
         }
@@ -736,9 +743,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if problem:
             print(f"TRL 1.12 not run: {problem}")
         else:
-            for theirs in ("ppo-trl112", "ppo-trl112-nogc"):
-                if any(r.kind == theirs for r in runs):
-                    print(ratios(runs, "ppo-ours", theirs, "episodes"))
+            for ours, theirs in (
+                ("ppo-ours", "ppo-trl112"),
+                ("ppo-ours", "ppo-trl112-nogc"),
+                ("ppo-ours-critic", "ppo-trl112"),
+            ):
+                if any(r.kind == ours for r in runs) and any(r.kind == theirs for r in runs):
+                    print(ratios(runs, ours, theirs, "episodes"))
         print()
         print(f"Held-out rule rate ({len(data.heldout_prompts)} prompts x {args.eval_k} samples, sampling seed "
               f"1234, T=0.7, {args.response_length} tokens): median over rounds (PPO seed = round)")  # fmt: skip

@@ -156,6 +156,11 @@ class PpoParams(CheckpointParams):
     clip_range: float = Field(0.2, gt=0, le=1)
     clip_range_value: float = Field(0.2, gt=0, le=100)
     vf_coef: float = Field(0.1, ge=0, le=10)
+    critic_from_reward_model: bool = Field(
+        False,
+        description="A separate critic started from the reward model (it must share the policy's vocabulary), as "
+        "TRL's PPO had: higher reward, more memory; off: a value head on the policy.",
+    )
     max_grad_norm: float | None = Field(
         None, gt=0, le=1e6, description="Clip each update's gradient norm to this; empty: no clipping (as TRL's PPO)."
     )

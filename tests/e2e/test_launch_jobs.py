@@ -182,6 +182,9 @@ def test_manager_launches_a_reward_model_job_and_reads_the_leaderboard(page: Pag
         },
     )
     round_pid = make_project(name="Human evaluation: ppo-b vs ppo-a", task_kind="pairwise")
+    # The evaluation job gives its round the source project's members and roles: Mia manages it too, so
+    # its judgements count in her leaderboard (only projects she reviews or manages do).
+    add_member(round_pid, manager_id, ProjectRole.manager)
     add_prompts(round_pid, 8, 2)
     _judge(server, round_pid, {i: (1 if i < 6 else 0) for i in range(8)}, [ppo_a, ppo_b])  # ppo-b wins 6 of 8
 

@@ -84,6 +84,7 @@ import torch
 from torch import nn
 from transformers import (
     AutoModelForCausalLM,
+    AutoModelForSequenceClassification,
     AutoTokenizer,
     GenerationConfig,
     HfArgumentParser,
@@ -154,6 +155,14 @@ class PpoConfig:
         default=0.2, metadata={"help": "Value clipping: new values stay within this of the rollout's values."}
     )
     vf_coef: float = field(default=0.1, metadata={"help": "Weight of the value loss in the total loss."})
+    critic_from: str | None = field(
+        default=None,
+        metadata={
+            "help": "A reward model (sequence-classification checkpoint with the policy's vocabulary) to start a "
+            "separate critic from, trunk and score head, as TRL's PPO did; None: a zero-initialised value head "
+            "on the policy's trunk."
+        },
+    )
     gamma: float = field(default=1.0, metadata={"help": "Discount factor over response tokens."})
     lam: float = field(default=0.95, metadata={"help": "GAE lambda: bias/variance trade-off of advantages."})
     whiten_rewards: bool = field(
@@ -446,6 +455,8 @@ class ValueHead(nn.Module):
 class _Policy:
     model: nn.Module
     value_head: ValueHead
+    critic: nn.Module | None
+    """The critic's own trunk (from ``critic_from``), or None: the value head reads the policy's hidden states."""
     reference: nn.Module | None
     """A frozen copy of the initial policy; None with LoRA (the adapters are disabled instead)."""
     tokenizer: PreTrainedTokenizerBase
@@ -521,9 +532,12 @@ def _load_policy(cfg: PpoConfig, device: torch.device, amp: bool) -> _Policy:
     # Always in eval mode: no dropout in the base model (see the module docstring); LoRA's own dropout
     # modules are switched on around optimisation by _lora_dropout.
     model.train(False)
+    value_head = ValueHead(hidden).to(device)
+    critic = _load_critic(cfg, tokenizer, value_head, device) if cfg.critic_from else None
     return _Policy(
         model=model,
-        value_head=ValueHead(hidden).to(device),
+        value_head=value_head,
+        critic=critic,
         reference=reference,
         tokenizer=tokenizer,
         original_tokenizer=original_tokenizer,
@@ -531,6 +545,31 @@ def _load_policy(cfg: PpoConfig, device: torch.device, amp: bool) -> _Policy:
         pad_id=int(tokenizer.pad_token_id),
         context_limit=limit if isinstance(limit, int) else None,
     )
+
+
+def _load_critic(
+    cfg: PpoConfig, tokenizer: PreTrainedTokenizerBase, value_head: ValueHead, device: torch.device
+) -> nn.Module:
+    """The reward model's trunk as the critic's, its score head copied into ``value_head``: the first
+    values are the reward model's scores of each prefix rather than 0."""
+    assert cfg.critic_from is not None
+    local = Path(cfg.critic_from).expanduser().exists()
+    source = str(Path(cfg.critic_from).expanduser()) if local else cfg.critic_from
+    if AutoTokenizer.from_pretrained(source, local_files_only=local).get_vocab() != tokenizer.get_vocab():
+        raise ValueError("critic_from needs the policy's vocabulary: its values are read at the policy's tokens")
+    reward = AutoModelForSequenceClassification.from_pretrained(
+        source, local_files_only=local, num_labels=1, dtype=torch.float32
+    )
+    head = getattr(reward, "score", None) or getattr(reward, "classifier", None)
+    if not isinstance(head, nn.Linear) or head.weight.shape != value_head.linear.weight.shape:
+        raise ValueError("critic_from needs a linear score head on a trunk of the policy's hidden size")
+    with torch.no_grad():
+        value_head.linear.weight.copy_(head.weight)
+        value_head.linear.bias.copy_(head.bias if head.bias is not None else torch.zeros(1))
+    trunk = cast(nn.Module, reward.base_model)
+    trunk.to(device)
+    trunk.train(False)
+    return trunk
 
 
 @contextlib.contextmanager
@@ -595,6 +634,21 @@ def _forward(
     return logits, hidden
 
 
+def _values(
+    policy: _Policy,
+    policy_hidden: torch.Tensor,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    position_ids: torch.Tensor,
+    context: int,
+) -> torch.Tensor:
+    """Values at the positions that predict the response: from the critic's trunk, or the policy's."""
+    if policy.critic is None:
+        return cast(torch.Tensor, policy.value_head(policy_hidden))
+    out = policy.critic(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids, use_cache=False)
+    return cast(torch.Tensor, policy.value_head(out.last_hidden_state[:, context - 1 : -1]))
+
+
 def _sample(
     policy: _Policy, encoded: Sequence[Sequence[int]], cfg: PpoConfig, device: torch.device
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
@@ -654,7 +708,7 @@ def _rollout(
         with _autocast(device, amp):
             logits, hidden = _forward(policy.model, *args)
             logprobs.append(token_logprobs(logits, responses[rows]))
-            values.append(policy.value_head(hidden))
+            values.append(_values(policy, hidden, *args[:4]))
             with policy.as_reference() as reference:
                 ref_logits, _ = _forward(reference, *args)
             ref_logprobs.append(token_logprobs(ref_logits, responses[rows]))
@@ -763,7 +817,14 @@ def _optimise(
                         rollout.context,
                         cfg.temperature,
                     )
-                    values = policy.value_head(hidden)
+                    values = _values(
+                        policy,
+                        hidden,
+                        rollout.input_ids[mb],
+                        rollout.attention_mask[mb],
+                        rollout.position_ids[mb],
+                        rollout.context,
+                    )
                 logprobs = token_logprobs(logits, rollout.responses[mb])
                 pg_loss, pg_stats = clipped_policy_loss(
                     logprobs, rollout.logprobs[mb], advantages[mb], mask, cfg.clip_range
@@ -831,6 +892,7 @@ def _save_checkpoint(
         # Trained parameters only: all of them in full fine-tuning, the adapters with LoRA.
         "model": {name: p.detach() for name, p in policy.model.named_parameters() if p.requires_grad},
         "value_head": policy.value_head.state_dict(),
+        "critic": policy.critic.state_dict() if policy.critic is not None else None,
         "optimizer": optimizer.state_dict(),
         "kl_coef": kl_value,
         "order_queue": list(order.queue),
@@ -861,6 +923,10 @@ def _resume(
         raise ValueError(f"{file} was saved by another model or LoRA setting; remove it to start over")
     policy.model.load_state_dict(state["model"], strict=False)
     policy.value_head.load_state_dict(state["value_head"])
+    if (state["critic"] is None) != (policy.critic is None):
+        raise ValueError(f"{file} was saved with another critic setting; remove it to start over")
+    if policy.critic is not None:
+        policy.critic.load_state_dict(state["critic"])
     optimizer.load_state_dict(state["optimizer"])
     kl_controller.value = float(state["kl_coef"])
     order.queue = collections.deque(int(i) for i in state["order_queue"])
@@ -917,6 +983,8 @@ def train_ppo(
         policy = _load_policy(cfg, device, amp)
         kept, encoded = _encode_prompts(policy, prompts, cfg)
         params = [p for p in policy.model.parameters() if p.requires_grad] + list(policy.value_head.parameters())
+        if policy.critic is not None:
+            params += list(policy.critic.parameters())
         # No weight decay and eps 1e-8, as TRL's PPO had (its TrainingArguments defaults). On the tiny-model
         # benchmark eps 1e-5 and gradient clipping at 1.0 (the OpenAI baselines' choices) learned the rule
         # in 0.53 of held-out samples, these settings in 0.75 (docs/benchmarks.md).

@@ -253,6 +253,7 @@ def run_ppo(ctx: JobContext) -> None:
             clip_range=params.clip_range,
             clip_range_value=params.clip_range_value,
             vf_coef=params.vf_coef,
+            critic_from=reward.location if params.critic_from_reward_model else None,
             max_grad_norm=params.max_grad_norm,
             gamma=params.gamma,
             lam=params.lam,

@@ -398,3 +398,38 @@ def test_a_run_resumed_from_its_checkpoint_ends_as_an_uninterrupted_run(tiny_mod
     # A checkpoint from another setting is refused, not half loaded.
     with pytest.raises(ValueError, match="another model or LoRA setting"):
         train_ppo(config("lora", checkpoint_dir=str(checkpoints), lora=True), PROMPTS, letter_count)
+
+
+def test_a_critic_started_from_the_reward_model(tiny_model_dir: Path, tmp_path: Path) -> None:
+    from transformers import AutoModelForSequenceClassification
+
+    torch.manual_seed(0)
+    reward = AutoModelForSequenceClassification.from_pretrained(tiny_model_dir, num_labels=1)
+    reward.save_pretrained(tmp_path / "rm")
+    AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(tmp_path / "rm")
+
+    cfg = small_config(tiny_model_dir, tmp_path / "out", critic_from=str(tmp_path / "rm"), total_episodes=16)
+    policy = ppo._load_policy(cfg, torch.device("cpu"), amp=False)
+    assert policy.critic is not None and policy.critic is not policy.model
+    assert torch.equal(policy.value_head.linear.weight, reward.score.weight)  # first values: the RM's scores
+    assert all(p.requires_grad for p in policy.critic.parameters())
+
+    seen: list[dict[str, float]] = []
+    result = train_ppo(
+        replace(cfg, checkpoint_dir=str(tmp_path / "ckpt"), checkpoint_steps=1),
+        PROMPTS,
+        letter_count,
+        on_metrics=lambda s, m: seen.append(m),
+    )
+    assert result.steps == 2 and all(math.isfinite(m["loss/value_avg"]) for m in seen)
+    state = torch.load(tmp_path / "ckpt" / ppo.CHECKPOINT_FILE, weights_only=True)
+    assert state["critic"] is not None  # a resumed run gets its critic back too
+    with pytest.raises(ValueError, match="another critic setting"):
+        train_ppo(replace(cfg, output_dir=str(tmp_path / "x"), checkpoint_dir=str(tmp_path / "ckpt"), critic_from=None),
+                  PROMPTS, letter_count)  # fmt: skip
+
+    other = AutoTokenizer.from_pretrained(tiny_model_dir)
+    other.add_tokens(["<not-in-the-policy>"])
+    other.save_pretrained(tmp_path / "rm")
+    with pytest.raises(ValueError, match="policy's vocabulary"):
+        ppo._load_policy(cfg, torch.device("cpu"), amp=False)

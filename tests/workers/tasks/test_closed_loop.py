@@ -125,6 +125,7 @@ def test_the_closed_loop_from_labels_to_a_new_policy_and_back(
             "mini_batch_size": 2,
             "response_length": 8,
             "learning_rate": 1e-4,
+            "critic_from_reward_model": True,  # TRL's layout: the reward model's trunk and head as the critic
         },
     )
     policy = client.get(f"/api/models/{ppo_job['result']['model_version_id']}", headers=h).json()
