@@ -35,8 +35,11 @@ Texts given to ``reward_fn``
 Model
     The value head is one linear layer on the policy's last hidden state (a shared trunk, as in TRL's
     old ``AutoModelForCausalLMWithValueHead``), initialised to zero so the first values are 0 rather
-    than noise. The reference policy is a frozen copy of the initial weights; with ``lora`` it is the
-    same model with its adapters disabled, which costs no memory. Dropout stays off in the base model
+    than noise. With ``critic_from`` (a reward model with the policy's vocabulary) the critic is a
+    separate trainable model started from the reward model's trunk and score head, as TRL 1.12's PPO
+    had: its first values are the reward model's scores of each prefix. The reference policy is a
+    frozen copy of the initial weights; with ``lora`` it is the same model with its adapters disabled,
+    which costs no memory. Dropout stays off in the base model
     (the log-probabilities of the rollout and of the first optimisation pass must agree); LoRA dropout
     applies during optimisation only. Log-probabilities use the temperature-scaled full softmax, as
     TRL's did, also when ``top_p < 1`` truncates what is sampled. The model's own generation config
@@ -53,6 +56,11 @@ Output (``output_dir``)
     The final policy as a plain causal LM (LoRA merged into the base) and its tokenizer, loadable with
     ``AutoModelForCausalLM.from_pretrained``; ``ppo_config.json`` (the resolved config); and
     ``value_head.pt`` (the value head's state dict, kept out of the model's own files).
+
+Resuming
+    With ``checkpoint_dir`` the whole state (trained weights, value head and critic, AdamW, KL
+    coefficient, prompt order, RNG) is written there atomically every ``checkpoint_steps`` steps, and a
+    run that finds it goes on after that step: on CPU it ends exactly as the uninterrupted run.
 
 Determinism
     All randomness (LoRA init, prompt order, sampling, mini-batch order) comes from ``seed``, inside
