@@ -1,5 +1,6 @@
-"""Graceful shutdown of the API: on SIGTERM, a download in flight finishes whole, new connections are
-refused, and the process exits cleanly (``prefloop serve --grace-seconds``)."""
+"""Graceful shutdown. The API: on SIGTERM, a download in flight finishes whole, new connections are
+refused, and the process exits cleanly (``prefloop serve --grace-seconds``). A worker: on SIGTERM it
+takes no new job and finishes the one it runs."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy.engine import Engine
@@ -103,3 +106,22 @@ def test_sigterm_lets_a_download_in_flight_finish(engine: Engine, settings_env: 
             proc.kill()
             proc.wait(10)
         log.close()
+
+
+def test_sigterm_to_a_worker_lets_its_running_job_finish(
+    app_client: httpx.Client, start_worker: Callable[..., Any]
+) -> None:
+    worker = start_worker()
+    _, admin = make_user(GlobalRole.admin)
+    h = auth(admin)
+    body = {"kind": "smoke", "params": {"steps": 20, "step_seconds": 0.1}}
+    job_id = app_client.post("/api/jobs", json=body, headers=h).json()["id"]
+    deadline = time.monotonic() + 60
+    while app_client.get(f"/api/jobs/{job_id}", headers=h).json()["progress_done"] < 2:
+        assert time.monotonic() < deadline, "the job did not start"
+        time.sleep(0.1)
+
+    worker.proc.send_signal(signal.SIGTERM)  # Celery's warm shutdown: no new task, the running one finishes
+    assert worker.proc.wait(120) == 0, worker.log()[-3000:]
+    job = app_client.get(f"/api/jobs/{job_id}", headers=h).json()
+    assert (job["state"], job["attempts"], job["progress_done"]) == ("succeeded", 1, 20), job
