@@ -16,8 +16,11 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from transformers import Trainer
 
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 STATE_FILE = "trainer_state.json"
@@ -68,3 +71,14 @@ def checkpoint_args(checkpoint_dir: str | None, every: int, *, eval_steps: int |
 def step_of(checkpoint: Path) -> int:
     match = _CHECKPOINT.match(checkpoint.name)
     return int(match.group(1)) if match else 0
+
+
+def train_resuming(
+    trainer: Trainer, checkpoint_dir: str | None, on_metrics: Callable[[int, dict[str, float]], None]
+) -> dict[str, float]:
+    """``trainer.train()`` from the last complete checkpoint in ``checkpoint_dir`` when there is one (reported
+    as a ``resumed_from_step`` metric), else from the start; the trainer's summary metrics."""
+    resume = last_checkpoint(checkpoint_dir)
+    if resume is not None:
+        on_metrics(step_of(resume), {"resumed_from_step": float(step_of(resume))})
+    return dict(trainer.train(resume_from_checkpoint=str(resume) if resume else None).metrics)

@@ -39,7 +39,7 @@ from transformers.utils import logging as hf_logging
 from trl.trainer.dpo_config import DPOConfig
 from trl.trainer.dpo_trainer import DPOTrainer
 
-from workers.ml.checkpoints import checkpoint_args, last_checkpoint, step_of
+from workers.ml.checkpoints import checkpoint_args, train_resuming
 from workers.ml.reward import (
     SCRATCH_DIR,
     TRAIN_CONFIG_FILE,
@@ -265,10 +265,7 @@ def train_dpo(
         if trainer.eval_dataset is not None:
             trainer.eval_dataset = _clip_dataset(cast(Dataset, trainer.eval_dataset), cfg, bos_id)
 
-        resume = last_checkpoint(cfg.checkpoint_dir)
-        if resume is not None:
-            on_metrics(step_of(resume), {"resumed_from_step": float(step_of(resume))})
-        summary = trainer.train(resume_from_checkpoint=str(resume) if resume else None).metrics
+        summary = train_resuming(trainer, cfg.checkpoint_dir, on_metrics)
         metrics = {k: float(v) for k, v in summary.items() if isinstance(v, int | float)}
         if trainer.eval_dataset is not None:
             metrics.update(_final_evaluation(trainer))

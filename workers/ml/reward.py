@@ -78,7 +78,7 @@ from trl.data_utils import is_conversational
 from trl.trainer.reward_config import RewardConfig
 from trl.trainer.reward_trainer import RewardTrainer
 
-from workers.ml.checkpoints import checkpoint_args, last_checkpoint, step_of
+from workers.ml.checkpoints import checkpoint_args, train_resuming
 from workers.ml.runtime import configure_cpu_threads, default_dtype, pick_device
 
 REWARD_FORMAT_FILE = "reward_format.json"
@@ -678,10 +678,7 @@ def train_reward_model(
         prepared = cast(Dataset, trainer.train_dataset)  # tokenised, over-long pairs dropped
         if len(prepared) == 0:
             raise ValueError(f"every training pair is longer than max_length={cfg.max_length} tokens")
-        resume = last_checkpoint(cfg.checkpoint_dir)
-        if resume is not None:
-            on_metrics(step_of(resume), {"resumed_from_step": float(step_of(resume))})
-        summary = trainer.train(resume_from_checkpoint=str(resume) if resume else None).metrics
+        summary = train_resuming(trainer, cfg.checkpoint_dir, on_metrics)
 
         final = merged(trainer.model)
         fmt = RewardFormat(

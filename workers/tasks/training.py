@@ -92,6 +92,10 @@ def checkpoint_dir(ctx: JobContext) -> Path:
     return store.job_dir(ctx.job_id) / ".checkpoints"
 
 
+def _resumable(ctx: JobContext, params: RewardModelParams | DpoParams | PpoParams) -> dict[str, Any]:
+    return {"checkpoint_dir": str(checkpoint_dir(ctx)), "checkpoint_steps": params.checkpoint_steps}
+
+
 def _lora(params: RewardModelParams | DpoParams | PpoParams) -> dict[str, Any]:
     return {
         "lora": params.lora,
@@ -122,9 +126,8 @@ def run_reward_model(ctx: JobContext) -> None:
             eval_steps=params.eval_steps,
             early_stopping_patience=params.early_stopping_patience,
             seed=params.seed,
-            checkpoint_dir=str(checkpoint_dir(ctx)),
-            checkpoint_steps=params.checkpoint_steps,
             **_lora(params),
+            **_resumable(ctx, params),
         )
         result = ml_reward.train_reward_model(
             cfg,
@@ -172,9 +175,8 @@ def run_dpo(ctx: JobContext) -> None:
             max_length=params.max_length,
             max_prompt_length=params.max_prompt_length,
             seed=params.seed,
-            checkpoint_dir=str(checkpoint_dir(ctx)),
-            checkpoint_steps=params.checkpoint_steps,
             **_lora(params),
+            **_resumable(ctx, params),
         )
         result = ml_dpo.train_dpo(
             cfg, str(files["train"]), str(files["validation"]) if files["validation"] else None, **_callbacks(ctx)
@@ -259,9 +261,8 @@ def run_ppo(ctx: JobContext) -> None:
             lam=params.lam,
             whiten_rewards=params.whiten_rewards,
             seed=params.seed,
-            checkpoint_dir=str(checkpoint_dir(ctx)),
-            checkpoint_steps=params.checkpoint_steps,
             **_lora(params),
+            **_resumable(ctx, params),
         )
         ctx.log(f"PPO on {len(prompts)} prompts: policy {policy.name!r}, reward model {reward.name!r}")
         result = ml_ppo.train_ppo(
