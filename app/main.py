@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
+from app.annotation.hot_routes import HotRoutes
 from app.annotation.router import router as annotation_router
 from app.auth.router import router as auth_router
 from app.config import get_settings
@@ -99,7 +100,9 @@ def create_app() -> FastAPI:
     )
     for router in routers:
         app.include_router(router)
-    # Readiness, metrics, logs, security headers, CORS (before the UI's catch-all route).
+    # The annotators' two hot requests, answered before FastAPI's routing (it delegates all else to it).
+    app.add_middleware(HotRoutes)
+    # Readiness, metrics, logs, security headers, CORS (before the UI's catch-all route); outermost.
     install_ops(app, settings)
     _mount_ui(app)
     return app

@@ -21,17 +21,19 @@ from app.errors import Conflict, InvalidInput, NotFound
 from app.projects.models import Project, TaskKind
 
 
-def _normalise(project: Project, item: Item, data: LabelSubmit) -> dict[str, Any] | None:
+def normalise(
+    task_kind: str, criteria: list[dict[str, Any]], candidate_ids: list[int], data: LabelSubmit
+) -> dict[str, Any] | None:
+    """The answer to store (validated for the project's task kind), or None for a flag-only label."""
     if data.answer is None:
         if not data.flags:
             raise InvalidInput("Give an answer, or flag the item (e.g. 'unusable').", field="answer")
         return None
-    return validate_answer(
-        TaskKind(project.task_kind),
-        data.answer,
-        criteria=project.criteria,
-        candidate_ids=list(item.candidate_ids),
-    )
+    return validate_answer(TaskKind(task_kind), data.answer, criteria=criteria, candidate_ids=list(candidate_ids))
+
+
+def _normalise(project: Project, item: Item, data: LabelSubmit) -> dict[str, Any] | None:
+    return normalise(project.task_kind, project.criteria, item.candidate_ids, data)
 
 
 def _is_complete(item: Item) -> bool:

@@ -36,12 +36,14 @@ _last_reclaim: dict[int, float] = {}
 _reclaim_lock = threading.Lock()
 
 
-def _reclaim_due(project_id: int) -> bool:
+def reclaim_due(project_id: int, *, claim: bool = True) -> bool:
+    """Whether this project's overdue leases are to be looked for now; ``claim``: and note that they are."""
     now = time.monotonic()
     with _reclaim_lock:
         if now - _last_reclaim.get(project_id, -RECLAIM_EVERY_SECONDS) < RECLAIM_EVERY_SECONDS:
             return False
-        _last_reclaim[project_id] = now
+        if claim:
+            _last_reclaim[project_id] = now
         return True
 
 
@@ -74,7 +76,7 @@ def next_assignment(
     live = repository.live_leases(session, user_id, project.id, now)
     if len(live) >= MAX_OPEN_LEASES:
         return live[0]
-    if _reclaim_due(project.id):
+    if reclaim_due(project.id):
         reclaim_expired(session, project.id, now)
     lock = session.get_bind().dialect.name == "postgresql"
     want_gold = project.gold_ratio > 0 and (rng or random).random() < project.gold_ratio

@@ -1,0 +1,244 @@
+"""The annotator's two requests per label (next, submit) on PostgreSQL, in two statements each.
+
+Every label costs a ``next`` and a ``submit``, so these two decide the service's throughput. The general
+code (``queue``, ``labeling``: ORM objects, a statement per step, BEGIN/COMMIT round trips) spends most
+of a request building statements and objects. Here the common case is two prebuilt statements on a
+pooled psycopg connection in autocommit mode, each one atomic on its own:
+
+- ``next``: (1) read the caller (API token), the project, their membership and their live leases;
+  (2) ONE statement that picks the item (the general pick: ``FOR UPDATE SKIP LOCKED`` on
+  ``ix_items_pick``), takes its slot, inserts the lease and returns the prompt and candidates in display
+  order.
+- ``submit``: (1) read the caller, their assignment, its item and the project's rubric; validate the
+  answer; (2) ONE statement that marks the lease submitted *only if it is still leased*, advances the
+  item's ``labels_done`` and inserts the label. Locks are taken assignment first, then item, as the
+  general code and the lease reclaimer take them.
+
+Anything else returns ``DELEGATE`` and the request goes to the FastAPI route (the general code, whose
+rules and error messages are the only ones): no API token, a token to mark as used, not a member,
+paused, archived, two leases held already, overdue leases to reclaim, nothing left to pick while a lease
+is still open, a retried or edited submit, an expired or skipped lease, an invalid answer, any database
+error. A delegated request has written nothing. The invariants are the queue's (``app.annotation.queue``).
+The PostgreSQL test pass sends every annotation test through here first; the SQLite pass never does.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any, Final
+
+from psycopg import Connection
+from psycopg.types.json import Jsonb
+
+from app.annotation import queue
+from app.annotation.labeling import normalise
+from app.annotation.schemas import AssignmentRead, CandidateView, ItemView, LabelRead, LabelSubmit, PromptView
+from app.annotation.states import AssignmentState
+from app.errors import AppError
+
+
+class Outcome(Enum):
+    DELEGATE = "delegate"
+    """Not the common case: let the general code answer (nothing was written)."""
+
+
+DELEGATE: Final = Outcome.DELEGATE
+
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
+"""As ``app.deps``: a token's ``last_used_at`` older than this is updated (by the general code)."""
+
+# The caller as ``app.deps`` resolves an API token, with everything ``next`` checks before picking.
+_CALLER_AND_PROJECT = """
+    SELECT users.id, users.role, api_tokens.last_used_at > %(touched_after)s,
+           projects.archived, projects.gold_ratio, projects.lease_seconds,
+           project_members.role, coalesce(project_members.paused, false),
+           (SELECT count(*) FROM assignments
+             WHERE assignments.user_id = users.id AND assignments.project_id = projects.id
+               AND assignments.state = 'leased' AND assignments.expires_at > %(now)s)
+      FROM api_tokens
+      JOIN users ON users.id = api_tokens.user_id
+      JOIN projects ON projects.id = %(project_id)s
+      LEFT JOIN project_members ON project_members.project_id = projects.id AND project_members.user_id = users.id
+     WHERE api_tokens.token_hash = %(token_hash)s AND api_tokens.revoked_at IS NULL AND users.is_active
+"""
+
+# The pick is the general code's ``repository.pick_statement`` (same predicate, order and index); the
+# slot is taken (not for gold items, which have none) and the lease inserted in the same statement.
+_PICK_AND_LEASE = """
+    WITH pick AS (
+        SELECT items.id FROM items
+         WHERE items.project_id = %(project_id)s AND {where}
+           AND NOT EXISTS (SELECT 1 FROM assignments
+                            WHERE assignments.item_id = items.id AND assignments.user_id = %(user_id)s)
+         ORDER BY {order}
+         LIMIT 1
+           FOR UPDATE SKIP LOCKED
+    ), took AS (
+        {take}
+    ), lease AS (
+        INSERT INTO assignments (project_id, item_id, user_id, is_gold, state, leased_at, expires_at)
+        SELECT took.project_id, took.id, %(user_id)s, took.is_gold, 'leased', %(now)s, %(expires)s FROM took
+        RETURNING assignments.id, assignments.item_id
+    )
+    SELECT lease.id, took.id, prompts.id, prompts.text, prompts.messages, candidates.id, candidates.text
+      FROM lease
+      JOIN took ON took.id = lease.item_id
+      JOIN prompts ON prompts.id = took.prompt_id
+     CROSS JOIN LATERAL jsonb_array_elements_text(took.candidate_ids) WITH ORDINALITY AS shown(candidate_id, position)
+      JOIN candidates ON candidates.id = shown.candidate_id::integer
+     ORDER BY shown.position
+"""
+_PICK_OPEN = _PICK_AND_LEASE.format(
+    where="items.open_slots > 0 AND NOT items.is_gold",
+    order="items.priority DESC, items.id",
+    take="UPDATE items SET open_slots = items.open_slots - 1 FROM pick WHERE items.id = pick.id "
+    "RETURNING items.id, items.project_id, items.prompt_id, items.candidate_ids, items.is_gold",
+)
+_PICK_GOLD = _PICK_AND_LEASE.format(
+    where="items.is_gold",
+    order="items.id",
+    take="SELECT items.id, items.project_id, items.prompt_id, items.candidate_ids, items.is_gold "
+    "FROM items JOIN pick ON pick.id = items.id",
+)
+
+_CALLER_AND_ASSIGNMENT = """
+    SELECT users.id, users.role, api_tokens.last_used_at > %(touched_after)s,
+           assignments.state, assignments.item_id, assignments.project_id, project_members.role,
+           items.candidate_ids, projects.task_kind, projects.criteria
+      FROM api_tokens
+      JOIN users ON users.id = api_tokens.user_id
+      JOIN assignments ON assignments.id = %(assignment_id)s AND assignments.user_id = users.id
+      JOIN items ON items.id = assignments.item_id
+      JOIN projects ON projects.id = assignments.project_id
+      LEFT JOIN project_members
+             ON project_members.project_id = assignments.project_id AND project_members.user_id = users.id
+     WHERE api_tokens.token_hash = %(token_hash)s AND api_tokens.revoked_at IS NULL AND users.is_active
+"""
+
+# Only a lease that is still a lease becomes a label: if it expired or was skipped since the read, the
+# UPDATE matches nothing, nothing else happens, and the general code decides.
+_STORE_LABEL = """
+    WITH finished AS (
+        UPDATE assignments SET state = 'submitted', finished_at = %(now)s
+         WHERE assignments.id = %(assignment_id)s AND assignments.state = 'leased'
+        RETURNING assignments.id, assignments.item_id, assignments.project_id, assignments.user_id,
+                  assignments.is_gold
+    ), counted AS (
+        UPDATE items SET labels_done = items.labels_done + 1 FROM finished WHERE items.id = finished.item_id
+    )
+    INSERT INTO labels (project_id, item_id, assignment_id, user_id, is_gold, answer, flags, rationale,
+                        rewrite, time_spent_ms, created_at, updated_at)
+    SELECT finished.project_id, finished.item_id, finished.id, finished.user_id, finished.is_gold,
+           %(answer)s, %(flags)s, %(rationale)s, %(rewrite)s, %(time_spent_ms)s, %(now)s, %(now)s
+      FROM finished
+    RETURNING labels.id
+"""
+
+
+def _may_annotate(global_role: str, token_fresh: bool | None, member_role: str | None) -> bool:
+    return bool(token_fresh) and (member_role is not None or global_role == "admin")
+
+
+def next_assignment(
+    pg: Connection[Any],
+    token_hash: str,
+    project_id: int,
+    now: datetime,
+    rng: random.Random | None = None,
+) -> bytes | Outcome | None:
+    """My next lease as the response body, None when nothing is left for me (204), or DELEGATE."""
+    row = pg.execute(
+        _CALLER_AND_PROJECT,
+        {"token_hash": token_hash, "project_id": project_id, "now": now, "touched_after": now - TOKEN_TOUCH_INTERVAL},
+    ).fetchone()
+    if row is None:
+        return DELEGATE  # 401 or 404
+    user_id, global_role, token_fresh, archived, gold_ratio, lease_seconds, member_role, paused, live = row
+    if not _may_annotate(global_role, token_fresh, member_role) or paused or archived:
+        return DELEGATE
+    if live >= queue.MAX_OPEN_LEASES or queue.reclaim_due(project_id, claim=False):
+        return DELEGATE
+    expires = now + timedelta(seconds=lease_seconds)
+    params = {"project_id": project_id, "user_id": user_id, "now": now, "expires": expires}
+    for statement in _pick_order(gold_ratio, rng):
+        rows = pg.execute(statement, params).fetchall()
+        if rows:
+            return _assignment_body(rows, project_id, now, expires)
+    return DELEGATE if live else None  # a lease still open is handed back by the general code
+
+
+def _pick_order(gold_ratio: float, rng: random.Random | None) -> tuple[str, ...]:
+    if gold_ratio <= 0:
+        return (_PICK_OPEN,)
+    if (rng or random).random() < gold_ratio:
+        return (_PICK_GOLD, _PICK_OPEN)
+    return (_PICK_OPEN, _PICK_GOLD)
+
+
+def _assignment_body(rows: Sequence[Any], project_id: int, now: datetime, expires: datetime) -> bytes:
+    assignment_id, item_id, prompt_id, prompt_text, messages = rows[0][:5]
+    view = AssignmentRead(
+        id=assignment_id,
+        project_id=project_id,
+        state=AssignmentState.leased,
+        leased_at=now,
+        expires_at=expires,
+        item=ItemView(
+            id=item_id,
+            prompt=PromptView(id=prompt_id, text=prompt_text, messages=messages),
+            candidates=[CandidateView(id=row[5], text=row[6]) for row in rows],
+        ),
+    )
+    return view.model_dump_json().encode()
+
+
+def submit_label(
+    pg: Connection[Any], token_hash: str, assignment_id: int, data: LabelSubmit, now: datetime
+) -> bytes | Outcome:
+    """Store my first label for a lease and return it as the 201 response body, or DELEGATE."""
+    row = pg.execute(
+        _CALLER_AND_ASSIGNMENT,
+        {"token_hash": token_hash, "assignment_id": assignment_id, "touched_after": now - TOKEN_TOUCH_INTERVAL},
+    ).fetchone()
+    if row is None:
+        return DELEGATE  # 401 or 404
+    _user_id, global_role, token_fresh, state, item_id, project_id, member_role = row[:7]
+    candidate_ids, task_kind, criteria = row[7:]
+    if state != AssignmentState.leased or not _may_annotate(global_role, token_fresh, member_role):
+        return DELEGATE
+    try:
+        answer = normalise(task_kind, criteria, candidate_ids, data)
+    except AppError:
+        return DELEGATE  # the general code words the 422
+    stored = pg.execute(
+        _STORE_LABEL,
+        {
+            "assignment_id": assignment_id,
+            # As the ORM stores these JSON columns: a missing answer is JSON null.
+            "answer": Jsonb(answer),
+            "flags": Jsonb(data.flags),
+            "rationale": data.rationale,
+            "rewrite": data.rewrite,
+            "time_spent_ms": data.time_spent_ms,
+            "now": now,
+        },
+    ).fetchone()
+    if stored is None:
+        return DELEGATE  # the lease expired or was skipped since the read
+    label = LabelRead(
+        id=stored[0],
+        item_id=item_id,
+        assignment_id=assignment_id,
+        project_id=project_id,
+        answer=answer,
+        flags=data.flags,
+        rationale=data.rationale,
+        rewrite=data.rewrite,
+        time_spent_ms=data.time_spent_ms,
+        created_at=now,
+        updated_at=now,
+    )
+    return label.model_dump_json().encode()
