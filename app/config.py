@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     )
     db_pool_size: int = Field(20, description="Connections per API process (PostgreSQL).")
     db_max_overflow: int = Field(20, description="Extra connections allowed under burst load (PostgreSQL).")
+    db_hot_pool_size: int = Field(
+        8,
+        ge=1,
+        description="Connections per API process for the annotators' next/submit requests (PostgreSQL; async, "
+        "each serves many requests at once). Per process the service opens at most this + pool size + overflow.",
+    )
     max_upload_mb: int = Field(2048, description="Largest import file accepted, in megabytes.")
     import_error_limit: int = Field(100, description="Stop listing bad rows after this many.")
     max_import_rows: int = Field(

@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
+from app.annotation import hot_connections
 from app.annotation.hot_routes import HotRoutes
 from app.annotation.router import router as annotation_router
 from app.auth.router import router as auth_router
@@ -71,6 +72,7 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
             log.warning("job reaper did not stop within %.0f s; cancelled", REAPER_STOP_SECONDS)
         except Exception:
             log.exception("job reaper failed while stopping")
+        await hot_connections.close_pools()
 
 
 def create_app() -> FastAPI:

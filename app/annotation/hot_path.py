@@ -3,7 +3,7 @@
 Every label costs a ``next`` and a ``submit``, so these two decide the service's throughput. The general
 code (``queue``, ``labeling``: ORM objects, a statement per step, BEGIN/COMMIT round trips) spends most
 of a request building statements and objects. Here the common case is two prebuilt statements on a
-pooled psycopg connection in autocommit mode, each one atomic on its own:
+pooled async psycopg connection (``hot_connections``) in autocommit mode, each one atomic on its own:
 
 - ``next``: (1) read the caller (API token), the project, their membership and their live leases;
   (2) ONE statement that picks the item (the general pick: ``FOR UPDATE SKIP LOCKED`` on
@@ -16,7 +16,7 @@ pooled psycopg connection in autocommit mode, each one atomic on its own:
 
 Anything else returns ``DELEGATE`` and the request goes to the FastAPI route (the general code, whose
 rules and error messages are the only ones): no API token, a token to mark as used, not a member,
-paused, archived, two leases held already, overdue leases to reclaim, nothing left to pick while a lease
+paused, archived, two leases held already, nothing left to pick while a lease
 is still open, a retried or edited submit, an expired or skipped lease, an invalid answer, any database
 error. A delegated request has written nothing. The invariants are the queue's (``app.annotation.queue``).
 The PostgreSQL test pass sends every annotation test through here first; the SQLite pass never does.
@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, Final
 
-from psycopg import Connection
+from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from app.annotation import queue
@@ -67,12 +67,16 @@ _CALLER_AND_PROJECT = """
 
 # The pick is the general code's ``repository.pick_statement`` (same predicate, order and index); the
 # slot is taken (not for gold items, which have none) and the lease inserted in the same statement.
+# Its commit does not wait for the WAL flush (``synchronous_commit`` off for this transaction only): a
+# lease is a reservation, not data. If the server crashes within the ~0.6 s the flush can lag, the lease
+# and its slot vanish together (the item is simply leased again); and a label's commit, which does wait,
+# flushes every lease before it. Labels are never committed this way.
 _PICK_AND_LEASE = """
     WITH pick AS (
         SELECT items.id FROM items
          WHERE items.project_id = %(project_id)s AND {where}
-           AND NOT EXISTS (SELECT 1 FROM assignments
-                            WHERE assignments.item_id = items.id AND assignments.user_id = %(user_id)s)
+           AND (SELECT 1 FROM assignments
+                 WHERE assignments.item_id = items.id AND assignments.user_id = %(user_id)s LIMIT 1) IS NULL
          ORDER BY {order}
          LIMIT 1
            FOR UPDATE SKIP LOCKED
@@ -83,7 +87,8 @@ _PICK_AND_LEASE = """
         SELECT took.project_id, took.id, %(user_id)s, took.is_gold, 'leased', %(now)s, %(expires)s FROM took
         RETURNING assignments.id, assignments.item_id
     )
-    SELECT lease.id, took.id, prompts.id, prompts.text, prompts.messages, candidates.id, candidates.text
+    SELECT lease.id, took.id, prompts.id, prompts.text, prompts.messages, candidates.id, candidates.text,
+           set_config('synchronous_commit', 'off', true)
       FROM lease
       JOIN took ON took.id = lease.item_id
       JOIN prompts ON prompts.id = took.prompt_id
@@ -142,29 +147,31 @@ def _may_annotate(global_role: str, token_fresh: bool | None, member_role: str |
     return bool(token_fresh) and (member_role is not None or global_role == "admin")
 
 
-def next_assignment(
-    pg: Connection[Any],
+async def next_assignment(
+    pg: AsyncConnection[Any],
     token_hash: str,
     project_id: int,
     now: datetime,
     rng: random.Random | None = None,
 ) -> bytes | Outcome | None:
     """My next lease as the response body, None when nothing is left for me (204), or DELEGATE."""
-    row = pg.execute(
-        _CALLER_AND_PROJECT,
-        {"token_hash": token_hash, "project_id": project_id, "now": now, "touched_after": now - TOKEN_TOUCH_INTERVAL},
+    params = {"token_hash": token_hash, "project_id": project_id, "now": now}
+    row = await (
+        await pg.execute(_CALLER_AND_PROJECT, {**params, "touched_after": now - TOKEN_TOUCH_INTERVAL})
     ).fetchone()
     if row is None:
         return DELEGATE  # 401 or 404
     user_id, global_role, token_fresh, archived, gold_ratio, lease_seconds, member_role, paused, live = row
     if not _may_annotate(global_role, token_fresh, member_role) or paused or archived:
         return DELEGATE
-    if live >= queue.MAX_OPEN_LEASES or queue.reclaim_due(project_id, claim=False):
+    if live >= queue.MAX_OPEN_LEASES:
         return DELEGATE
+    if queue.reclaim_due(project_id):
+        await pg.execute(queue.RECLAIM_POSTGRES, queue.reclaim_params(project_id, now))
     expires = now + timedelta(seconds=lease_seconds)
     params = {"project_id": project_id, "user_id": user_id, "now": now, "expires": expires}
     for statement in _pick_order(gold_ratio, rng):
-        rows = pg.execute(statement, params).fetchall()
+        rows = await (await pg.execute(statement, params)).fetchall()
         if rows:
             return _assignment_body(rows, project_id, now, expires)
     return DELEGATE if live else None  # a lease still open is handed back by the general code
@@ -195,14 +202,12 @@ def _assignment_body(rows: Sequence[Any], project_id: int, now: datetime, expire
     return view.model_dump_json().encode()
 
 
-def submit_label(
-    pg: Connection[Any], token_hash: str, assignment_id: int, data: LabelSubmit, now: datetime
+async def submit_label(
+    pg: AsyncConnection[Any], token_hash: str, assignment_id: int, data: LabelSubmit, now: datetime
 ) -> bytes | Outcome:
     """Store my first label for a lease and return it as the 201 response body, or DELEGATE."""
-    row = pg.execute(
-        _CALLER_AND_ASSIGNMENT,
-        {"token_hash": token_hash, "assignment_id": assignment_id, "touched_after": now - TOKEN_TOUCH_INTERVAL},
-    ).fetchone()
+    params = {"token_hash": token_hash, "assignment_id": assignment_id, "touched_after": now - TOKEN_TOUCH_INTERVAL}
+    row = await (await pg.execute(_CALLER_AND_ASSIGNMENT, params)).fetchone()
     if row is None:
         return DELEGATE  # 401 or 404
     _user_id, global_role, token_fresh, state, item_id, project_id, member_role = row[:7]
@@ -213,7 +218,7 @@ def submit_label(
         answer = normalise(task_kind, criteria, candidate_ids, data)
     except AppError:
         return DELEGATE  # the general code words the 422
-    stored = pg.execute(
+    cursor = await pg.execute(
         _STORE_LABEL,
         {
             "assignment_id": assignment_id,
@@ -225,7 +230,8 @@ def submit_label(
             "time_spent_ms": data.time_spent_ms,
             "now": now,
         },
-    ).fetchone()
+    )
+    stored = await cursor.fetchone()
     if stored is None:
         return DELEGATE  # the lease expired or was skipped since the read
     label = LabelRead(

@@ -12,16 +12,15 @@ place where every rule and error message lives.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
-import anyio.to_thread
 import psycopg
+from psycopg_pool import PoolTimeout
 from pydantic import ValidationError
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.annotation import hot_path
+from app.annotation import hot_connections, hot_path
 from app.annotation.schemas import LabelSubmit
 from app.auth.security import digest
 from app.db import get_engine, utcnow
@@ -35,6 +34,7 @@ MAX_BODY_BYTES = 256 * 1024
 """Larger bodies (long rewrites) go the general way; they are rare and not worth buffering here."""
 
 _JSON = [(b"content-type", b"application/json")]
+T = TypeVar("T")
 
 
 class _Route:
@@ -72,7 +72,7 @@ class HotRoutes:
         now = utcnow()
         if match.re is _NEXT:
             scope["route"] = _ROUTES[NEXT_ROUTE]
-            outcome: bytes | hot_path.Outcome | None = await _in_thread(
+            outcome: bytes | hot_path.Outcome | None = await _on_connection(
                 lambda pg: hot_path.next_assignment(pg, token_hash, row_id, now)
             )
             status = 204 if outcome is None else 200
@@ -82,7 +82,7 @@ class HotRoutes:
             except ValidationError:
                 return False
             scope["route"] = _ROUTES[LABEL_ROUTE]
-            outcome = await _in_thread(lambda pg: hot_path.submit_label(pg, token_hash, row_id, data, now))
+            outcome = await _on_connection(lambda pg: hot_path.submit_label(pg, token_hash, row_id, data, now))
             status = 201
         if outcome is hot_path.DELEGATE:
             scope.pop("route", None)
@@ -137,31 +137,12 @@ def _json_headers(body: bytes) -> list[tuple[bytes, bytes]]:
     return [*_JSON, (b"content-length", str(len(body)).encode())]
 
 
-async def _in_thread(work: Callable[[Any], Any]) -> Any:
-    """Run ``work`` on a pooled psycopg connection in autocommit mode, in a worker thread.
-
-    Any database error delegates: the general code runs the request again and words the error (503 when
-    the database is down)."""
-    return await anyio.to_thread.run_sync(_with_connection, work)
-
-
-def _with_connection(work: Callable[[Any], Any]) -> Any:
+async def _on_connection(work: Callable[[Any], Awaitable[T]]) -> T | hot_path.Outcome:
+    """Run ``work`` on a pooled async connection; any database error delegates (the general code runs the
+    request again and words the error, e.g. 503 while the database is down)."""
     try:
-        pooled = get_engine().raw_connection()
-    except SQLAlchemyError:
+        pool = await hot_connections.pool()
+        async with pool.connection() as pg:
+            return await work(pg)
+    except (psycopg.Error, PoolTimeout):
         return hot_path.DELEGATE
-    pg: Any = pooled.driver_connection
-    try:
-        pg.autocommit = True
-        result = work(pg)
-    except BaseException as exc:
-        # Rare (a constraint race, a value the database refuses, a lost connection, a bug): drop the
-        # connection rather than put it back in autocommit mode or half-broken.
-        pooled.invalidate()
-        pooled.close()
-        if isinstance(exc, psycopg.Error):
-            return hot_path.DELEGATE
-        raise
-    pg.autocommit = False
-    pooled.close()
-    return result

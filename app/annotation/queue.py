@@ -18,7 +18,7 @@ import threading
 import time
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.annotation import repository
@@ -36,24 +36,55 @@ _last_reclaim: dict[int, float] = {}
 _reclaim_lock = threading.Lock()
 
 
-def reclaim_due(project_id: int, *, claim: bool = True) -> bool:
-    """Whether this project's overdue leases are to be looked for now; ``claim``: and note that they are."""
+def reclaim_due(project_id: int) -> bool:
+    """Whether this project's overdue leases are to be looked for now (and, if so, note that they are)."""
     now = time.monotonic()
     with _reclaim_lock:
         if now - _last_reclaim.get(project_id, -RECLAIM_EVERY_SECONDS) < RECLAIM_EVERY_SECONDS:
             return False
-        if claim:
-            _last_reclaim[project_id] = now
+        _last_reclaim[project_id] = now
         return True
+
+
+RECLAIM_LOCK_BASE = 7_000_000_000
+"""Advisory lock key base: one reclaimer per project at a time (``RECLAIM_LOCK_BASE + project id``)."""
+
+RECLAIM_POSTGRES = """
+    WITH reclaimer AS (
+        SELECT pg_try_advisory_xact_lock(%(lock_key)s) AS got
+    ), overdue AS (
+        SELECT assignments.id FROM assignments, reclaimer
+         WHERE reclaimer.got AND assignments.project_id = %(project_id)s AND assignments.state = 'leased'
+           AND assignments.expires_at <= %(now)s
+           FOR UPDATE OF assignments SKIP LOCKED
+    ), expired AS (
+        UPDATE assignments SET state = 'expired', finished_at = %(now)s
+          FROM overdue WHERE assignments.id = overdue.id
+        RETURNING assignments.item_id, assignments.is_gold
+    ), slots AS (
+        SELECT item_id, count(*) AS n FROM expired WHERE NOT is_gold GROUP BY item_id
+    ), locked AS (
+        SELECT items.id FROM items JOIN slots ON slots.item_id = items.id ORDER BY items.id FOR UPDATE OF items
+    ), returned AS (
+        UPDATE items SET open_slots = items.open_slots + slots.n
+          FROM slots JOIN locked ON locked.id = slots.item_id
+         WHERE items.id = slots.item_id
+    )
+    SELECT count(*) FROM expired
+"""
+"""The reclaim on PostgreSQL, one statement (shared with ``hot_path``): the others skip a project
+whose leases are being reclaimed rather than queue on the same rows, and items are locked in id order."""
+
+
+def reclaim_params(project_id: int, now: datetime) -> dict[str, object]:
+    return {"lock_key": RECLAIM_LOCK_BASE + project_id, "project_id": project_id, "now": now}
 
 
 def reclaim_expired(session: Session, project_id: int, now: datetime) -> int:
     """Return the slots of overdue leases to the pool; returns how many leases expired."""
     if session.get_bind().dialect.name == "postgresql":
-        # One reclaimer per project at a time; the others skip it rather than queue on the same rows.
-        got = session.scalar(select(func.pg_try_advisory_xact_lock(7_000_000_000 + project_id)))
-        if not got:
-            return 0
+        conn = session.connection()
+        return int(conn.exec_driver_sql(RECLAIM_POSTGRES, reclaim_params(project_id, now)).scalar_one())
     expired = repository.expire_leases(session, project_id, now)
     slots: dict[int, int] = {}
     for item_id, is_gold in expired:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, exists, select, text, update
+from sqlalchemy import Select, literal, select, text, update
 from sqlalchemy.orm import Session
 
 from app.annotation.models import Assignment, Item, Label
@@ -52,8 +52,11 @@ def live_leases(session: Session, user_id: int, project_id: int, now: datetime) 
 
 def pick_statement(project_id: int, user_id: int, *, gold: bool, lock: bool) -> Select[Item]:
     """The next item for this annotator: index-driven, skipping rows other pickers hold right now."""
-    seen = exists().where(Assignment.item_id == Item.id, Assignment.user_id == user_id)
-    stmt = select(Item).where(Item.project_id == project_id, ~seen)
+    # A probe of uq_assignments_item_id_user_id per item walked, whatever the statistics say: written as
+    # NOT EXISTS, PostgreSQL may plan an anti-join that reads all of the annotator's assignments (it did
+    # with stale statistics, at 10x the cost of the pick); a LIMITed scalar subquery is never flattened.
+    seen = select(literal(1)).where(Assignment.item_id == Item.id, Assignment.user_id == user_id).limit(1)
+    stmt = select(Item).where(Item.project_id == project_id, seen.scalar_subquery().is_(None))
     if gold:
         stmt = stmt.where(Item.is_gold).order_by(Item.id)
     else:
@@ -67,14 +70,15 @@ def pick_statement(project_id: int, user_id: int, *, gold: bool, lock: bool) -> 
 
 
 def expire_leases(session: Session, project_id: int, now: datetime) -> list[tuple[int, bool]]:
-    """Mark this project's overdue leases expired; returns (item_id, is_gold) of each one changed."""
+    """Mark this project's overdue leases expired; returns (item_id, is_gold) of each one changed.
+
+    SQLite only (its write transaction serialises reclaimers); PostgreSQL runs ``queue.RECLAIM_POSTGRES``.
+    """
     overdue = select(Assignment.id).where(
         Assignment.project_id == project_id,
         Assignment.state == AssignmentState.leased,
         Assignment.expires_at <= now,
     )
-    if session.get_bind().dialect.name == "postgresql":
-        overdue = overdue.order_by(Assignment.id).with_for_update(skip_locked=True)
     stmt = (
         update(Assignment)
         .where(Assignment.id.in_(overdue.scalar_subquery()), Assignment.state == AssignmentState.leased)
