@@ -28,7 +28,7 @@ import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
@@ -52,12 +52,12 @@ TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
 
 # The caller as ``app.deps`` resolves an API token, with everything ``next`` checks before picking.
 _CALLER_AND_PROJECT = """
-    SELECT users.id, users.role, api_tokens.last_used_at > %(touched_after)s,
+    SELECT users.id AS user_id, users.role AS global_role, api_tokens.last_used_at > %(touched_after)s AS fresh,
            projects.archived, projects.gold_ratio, projects.lease_seconds,
-           project_members.role, coalesce(project_members.paused, false),
+           project_members.role AS member_role, coalesce(project_members.paused, false) AS paused,
            (SELECT count(*) FROM assignments
              WHERE assignments.user_id = users.id AND assignments.project_id = projects.id
-               AND assignments.state = 'leased' AND assignments.expires_at > %(now)s)
+               AND assignments.state = 'leased' AND assignments.expires_at > %(now)s) AS live
       FROM api_tokens
       JOIN users ON users.id = api_tokens.user_id
       JOIN projects ON projects.id = %(project_id)s
@@ -109,6 +109,58 @@ _PICK_GOLD = _PICK_AND_LEASE.format(
     "FROM items JOIN pick ON pick.id = items.id",
 )
 
+# ``next`` in ONE statement, for projects without gold items (most): the caller read above, the same checks
+# as ``next_assignment`` makes in Python (a failed check picks nothing), then the open pick. The caller's
+# row always comes back, so Python can tell why nothing was leased.
+_AFTER_CALLER = """), allowed AS (
+        SELECT caller.user_id, caller.lease_seconds FROM caller
+         WHERE caller.fresh AND (caller.member_role IS NOT NULL OR caller.global_role = 'admin')
+           AND NOT caller.paused AND NOT caller.archived AND caller.gold_ratio <= 0
+           AND caller.live < %(max_open_leases)s
+    ), pick AS (
+        SELECT items.id FROM items
+         WHERE items.project_id = %(project_id)s AND items.open_slots > 0 AND NOT items.is_gold
+           AND EXISTS (SELECT 1 FROM allowed)
+           AND (SELECT 1 FROM assignments
+                 WHERE assignments.item_id = items.id AND assignments.user_id = (SELECT user_id FROM allowed)
+                 LIMIT 1) IS NULL
+         ORDER BY items.priority DESC, items.id
+         LIMIT 1
+           FOR UPDATE SKIP LOCKED
+    ), took AS (
+        UPDATE items SET open_slots = items.open_slots - 1 FROM pick WHERE items.id = pick.id
+        RETURNING items.id, items.project_id, items.prompt_id, items.candidate_ids, items.is_gold
+    ), lease AS (
+        INSERT INTO assignments (project_id, item_id, user_id, is_gold, state, leased_at, expires_at)
+        SELECT took.project_id, took.id, allowed.user_id, took.is_gold, 'leased', %(now)s,
+               %(now)s + make_interval(secs => allowed.lease_seconds)
+          FROM took, allowed
+        RETURNING assignments.id, assignments.item_id
+    )
+    SELECT caller.user_id, caller.global_role, caller.fresh, caller.archived, caller.gold_ratio,
+           caller.lease_seconds, caller.member_role, caller.paused, caller.live,
+           leased.assignment_id, leased.item_id, leased.prompt_id, leased.prompt_text, leased.messages,
+           leased.candidate_id, leased.candidate_text, set_config('synchronous_commit', 'off', true)
+      FROM caller
+      LEFT JOIN (
+        SELECT lease.id AS assignment_id, took.id AS item_id, prompts.id AS prompt_id, prompts.text AS prompt_text,
+               prompts.messages, candidates.id AS candidate_id, candidates.text AS candidate_text, shown.position
+          FROM lease
+          JOIN took ON took.id = lease.item_id
+          JOIN prompts ON prompts.id = took.prompt_id
+         CROSS JOIN LATERAL jsonb_array_elements_text(took.candidate_ids)
+               WITH ORDINALITY AS shown(candidate_id, position)
+          JOIN candidates ON candidates.id = shown.candidate_id::integer
+      ) AS leased ON true
+     ORDER BY leased.position
+"""
+_NEXT_IN_ONE = "WITH caller AS (" + _CALLER_AND_PROJECT + _AFTER_CALLER
+
+_gold_ratios: dict[int, float] = {}
+"""Each project's gold ratio as last read by this process: projects with gold take the two-step ``next``
+(the gold draw needs the ratio before the pick). Refreshed by every ``next``, so a change costs at most
+one request per process its old way."""
+
 _CALLER_AND_ASSIGNMENT = """
     SELECT users.id, users.role, api_tokens.last_used_at > %(touched_after)s,
            assignments.state, assignments.item_id, assignments.project_id, project_members.role,
@@ -155,26 +207,71 @@ async def next_assignment(
     rng: random.Random | None = None,
 ) -> bytes | Outcome | None:
     """My next lease as the response body, None when nothing is left for me (204), or DELEGATE."""
-    params = {"token_hash": token_hash, "project_id": project_id, "now": now}
-    row = await (
-        await pg.execute(_CALLER_AND_PROJECT, {**params, "touched_after": now - TOKEN_TOUCH_INTERVAL})
-    ).fetchone()
-    if row is None:
-        return DELEGATE  # 401 or 404
-    user_id, global_role, token_fresh, archived, gold_ratio, lease_seconds, member_role, paused, live = row
-    if not _may_annotate(global_role, token_fresh, member_role) or paused or archived:
-        return DELEGATE
-    if live >= queue.MAX_OPEN_LEASES:
-        return DELEGATE
+    params = {
+        "token_hash": token_hash,
+        "project_id": project_id,
+        "now": now,
+        "touched_after": now - TOKEN_TOUCH_INTERVAL,
+        "max_open_leases": queue.MAX_OPEN_LEASES,
+    }
     if queue.reclaim_due(project_id):
         await pg.execute(queue.RECLAIM_POSTGRES, queue.reclaim_params(project_id, now))
-    expires = now + timedelta(seconds=lease_seconds)
-    params = {"project_id": project_id, "user_id": user_id, "now": now, "expires": expires}
-    for statement in _pick_order(gold_ratio, rng):
-        rows = await (await pg.execute(statement, params)).fetchall()
+    if _gold_ratios.get(project_id, 0.0) > 0:
+        return await _next_in_two_steps(pg, params, rng)
+    rows = await (await pg.execute(_NEXT_IN_ONE, params)).fetchall()
+    if not rows:
+        return DELEGATE  # 401 or 404
+    caller = _Caller(*rows[0][:9])
+    _gold_ratios[project_id] = caller.gold_ratio
+    if rows[0][9] is not None:
+        return _assignment_body([row[9:] for row in rows], project_id, now, caller.lease_seconds)
+    if not caller.may_pick():
+        return DELEGATE
+    if caller.gold_ratio > 0:
+        return await _next_in_two_steps(pg, params, rng)
+    return DELEGATE if caller.live else None  # a lease still open is handed back by the general code
+
+
+class _Caller(NamedTuple):
+    user_id: int
+    global_role: str
+    fresh: bool | None
+    archived: bool
+    gold_ratio: float
+    lease_seconds: int
+    member_role: str | None
+    paused: bool
+    live: int
+
+    def may_pick(self) -> bool:
+        """The checks the general code makes before picking; False: let it answer (401/403/404, or a lease)."""
+        member = self.member_role is not None or self.global_role == "admin"
+        allowed = bool(self.fresh) and member and not self.paused and not self.archived
+        return allowed and self.live < queue.MAX_OPEN_LEASES
+
+
+async def _next_in_two_steps(
+    pg: AsyncConnection[Any], params: dict[str, Any], rng: random.Random | None
+) -> bytes | Outcome | None:
+    row = await (await pg.execute(_CALLER_AND_PROJECT, params)).fetchone()
+    if row is None:
+        return DELEGATE  # 401 or 404
+    caller = _Caller(*row)
+    project_id, now = params["project_id"], params["now"]
+    _gold_ratios[project_id] = caller.gold_ratio
+    if not caller.may_pick():
+        return DELEGATE
+    pick_params = {
+        "project_id": project_id,
+        "user_id": caller.user_id,
+        "now": now,
+        "expires": now + timedelta(seconds=caller.lease_seconds),
+    }
+    for statement in _pick_order(caller.gold_ratio, rng):
+        rows = await (await pg.execute(statement, pick_params)).fetchall()
         if rows:
-            return _assignment_body(rows, project_id, now, expires)
-    return DELEGATE if live else None  # a lease still open is handed back by the general code
+            return _assignment_body(rows, project_id, now, caller.lease_seconds)
+    return DELEGATE if caller.live else None
 
 
 def _pick_order(gold_ratio: float, rng: random.Random | None) -> tuple[str, ...]:
@@ -185,14 +282,15 @@ def _pick_order(gold_ratio: float, rng: random.Random | None) -> tuple[str, ...]
     return (_PICK_OPEN, _PICK_GOLD)
 
 
-def _assignment_body(rows: Sequence[Any], project_id: int, now: datetime, expires: datetime) -> bytes:
+def _assignment_body(rows: Sequence[Any], project_id: int, now: datetime, lease_seconds: int) -> bytes:
+    """The lease as ``AssignmentRead``, from rows (assignment, item, prompt, messages, candidate id, text)."""
     assignment_id, item_id, prompt_id, prompt_text, messages = rows[0][:5]
     view = AssignmentRead(
         id=assignment_id,
         project_id=project_id,
         state=AssignmentState.leased,
         leased_at=now,
-        expires_at=expires,
+        expires_at=now + timedelta(seconds=lease_seconds),
         item=ItemView(
             id=item_id,
             prompt=PromptView(id=prompt_id, text=prompt_text, messages=messages),
