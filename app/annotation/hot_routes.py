@@ -77,6 +77,8 @@ class HotRoutes:
             )
             status = 204 if outcome is None else 200
         else:
+            if not _json_content(scope):
+                return False  # FastAPI decides what a body of another type means (a 422)
             try:
                 data = LabelSubmit.model_validate_json(body)
             except ValidationError:
@@ -100,6 +102,15 @@ def _bearer_token(scope: Scope) -> str | None:
             secret = secret.strip()
             return secret if scheme.lower() == "bearer" and secret else None
     return None
+
+
+def _json_content(scope: Scope) -> bool:
+    """As FastAPI reads a body as JSON: no content type, ``application/json`` or ``application/*+json``."""
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            media: bytes = value.split(b";", 1)[0].strip().lower()
+            return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
+    return True
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:

@@ -1,7 +1,9 @@
 """Restarting the services Prefloop depends on, under load, with the real servers (CI's PostgreSQL + Redis pass).
 
-- PostgreSQL restarts while annotators submit: the API recovers by itself (pool pre-ping drops the dead
-  connections) and answers no 5xx once the database is back; every label it acknowledged is stored.
+- PostgreSQL restarts while annotators submit: the API recovers by itself (the hot path's pool drops a
+  broken connection and delegates the request; the general pool is invalidated at its first failure and
+  pings connections that sat idle) and answers no 5xx once the database is back; every label it
+  acknowledged is stored.
 - Redis (which keeps nothing on disk) restarts with one job running and others queued: the queued jobs'
   messages are gone, the reaper re-sends them from the database, and every job finishes; none stays stuck.
 
