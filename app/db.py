@@ -139,10 +139,6 @@ def get_engine() -> Engine:
     return make_engine(get_settings().resolved_database_url)
 
 
-def is_postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 def write_engine(engine: Engine) -> Engine:
     """The same engine, but its transactions take SQLite's write lock at BEGIN."""
     if engine.dialect.name == "sqlite":

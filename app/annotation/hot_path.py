@@ -1,14 +1,15 @@
-"""The annotator's two requests per label (next, submit) on PostgreSQL, in two statements each.
+"""The annotator's two requests per label (next, submit) on PostgreSQL, in one or two statements each.
 
 Every label costs a ``next`` and a ``submit``, so these two decide the service's throughput. The general
 code (``queue``, ``labeling``: ORM objects, a statement per step, BEGIN/COMMIT round trips) spends most
-of a request building statements and objects. Here the common case is two prebuilt statements on a
-pooled async psycopg connection (``hot_connections``) in autocommit mode, each one atomic on its own:
+of a request building statements and objects. Here the common case is prebuilt statements on a pooled
+async psycopg connection (``hot_connections``) in autocommit mode, each one atomic on its own:
 
-- ``next``: (1) read the caller (API token), the project, their membership and their live leases;
-  (2) ONE statement that picks the item (the general pick: ``FOR UPDATE SKIP LOCKED`` on
+- ``next``: ONE statement that reads the caller (API token), the project, their membership and their
+  live leases, checks them, picks the item (the general pick: ``FOR UPDATE SKIP LOCKED`` on
   ``ix_items_pick``), takes its slot, inserts the lease and returns the prompt and candidates in display
-  order.
+  order. Projects with gold items take two: the read, then the gold or open pick (the draw needs the
+  ratio first).
 - ``submit``: (1) read the caller, their assignment, its item and the project's rubric; validate the
   answer; (2) ONE statement that marks the lease submitted *only if it is still leased*, advances the
   item's ``labels_done`` and inserts the label. Locks are taken assignment first, then item, as the
@@ -37,6 +38,7 @@ from app.annotation import queue
 from app.annotation.labeling import normalise
 from app.annotation.schemas import AssignmentRead, CandidateView, ItemView, LabelRead, LabelSubmit, PromptView
 from app.annotation.states import AssignmentState
+from app.deps import TOKEN_TOUCH_INTERVAL  # a token not marked used for this long: the general code marks it
 from app.errors import AppError
 
 
@@ -47,8 +49,6 @@ class Outcome(Enum):
 
 DELEGATE: Final = Outcome.DELEGATE
 
-TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
-"""As ``app.deps``: a token's ``last_used_at`` older than this is updated (by the general code)."""
 
 # The caller as ``app.deps`` resolves an API token, with everything ``next`` checks before picking.
 _CALLER_AND_PROJECT = """
