@@ -245,9 +245,8 @@ class _Caller(NamedTuple):
 
     def may_pick(self) -> bool:
         """The checks the general code makes before picking; False: let it answer (401/403/404, or a lease)."""
-        member = self.member_role is not None or self.global_role == "admin"
-        allowed = bool(self.fresh) and member and not self.paused and not self.archived
-        return allowed and self.live < queue.MAX_OPEN_LEASES
+        allowed = _may_annotate(self.global_role, self.fresh, self.member_role)
+        return allowed and not self.paused and not self.archived and self.live < queue.MAX_OPEN_LEASES
 
 
 async def _next_in_two_steps(

@@ -17,10 +17,8 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 from sqlalchemy import select, update
-from sqlalchemy.engine import make_url
 
 from app.annotation import hot_connections, hot_path
 from app.annotation.models import Assignment, Item, Label
@@ -35,21 +33,19 @@ from tests.factories import PASSWORD, add_member, add_prompts, auth, make_projec
 pytestmark = pytest.mark.skipif(not PG_URL, reason="the hot path runs on PostgreSQL only")
 
 
-def _run(coro: Any) -> Any:
-    return asyncio.run(coro)
-
-
-async def _call(database_url: str, work: Any) -> Any:
-    conninfo = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as pg:
-        await hot_connections._configure(pg)
-        return await work(pg)
+async def _call(work: Any) -> Any:
+    """Run ``work`` on a connection of the hot path's own pool (as configured for the service)."""
+    try:
+        pool = await hot_connections.pool()
+        async with pool.connection() as pg:
+            return await work(pg)
+    finally:
+        await hot_connections.close_pools()
 
 
 @pytest.fixture
 def pg_call(engine: Any, settings_env: dict[str, str]) -> Iterator[Any]:
-    url = engine.url.render_as_string(hide_password=False)
-    yield lambda work: _run(_call(url, work))
+    yield lambda work: asyncio.run(_call(work))
     hot_path._gold_ratios.clear()
 
 
