@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from app.config import get_settings
 from app.db import session_scope, utcnow
@@ -41,6 +41,7 @@ class JobContext:
     project_id: int | None
     attempt: int
     _cancel: threading.Event = field(default_factory=threading.Event)
+    _curves_written: set[str] = field(default_factory=set)
     result: dict[str, Any] = field(default_factory=dict)
 
     def progress(self, done: int, total: int | None = None, note: str | None = None) -> None:
@@ -57,9 +58,21 @@ class JobContext:
             {"job_id": self.job_id, "name": k, "step": step, "value": float(v), "created_at": utcnow()}
             for k, v in values.items()
         ]
-        if rows:
-            with session_scope() as s:
-                s.execute(insert(JobMetric), rows)
+        if not rows:
+            return
+        # A retried job goes on from its last checkpoint (or from the start): the points the dead attempt
+        # recorded from there on are redone now, so a curve's first point in this attempt replaces them
+        # instead of leaving two values per step and a stale tail.
+        redone = [name for name in values if name not in self._curves_written] if self.attempt > 1 else []
+        with session_scope() as s:
+            if redone:
+                s.execute(
+                    delete(JobMetric).where(
+                        JobMetric.job_id == self.job_id, JobMetric.name.in_(redone), JobMetric.step >= step
+                    )
+                )
+            s.execute(insert(JobMetric), rows)
+        self._curves_written.update(values)
 
     def log(self, message: str, level: str = "info") -> None:
         log.log(logging.getLevelName(level.upper()), "job %s: %s", self.job_id, message)

@@ -102,6 +102,9 @@ def test_kill_9_of_a_worker_mid_job_requeues_it_and_another_worker_finishes(
     assert job["state"] == "succeeded" and job["attempts"] == 2
     logs = " ".join(line["message"] for line in app_client.get(f"/api/jobs/{job['id']}/logs", headers=h).json())
     assert "worker lost" in logs
+    # The second attempt started over: its curve replaced the dead attempt's points, one per step.
+    (curve,) = app_client.get(f"/api/jobs/{job['id']}/metrics", headers=h).json()
+    assert curve["steps"] == list(range(1, 41)) and curve["values"] == [float(step) for step in range(1, 41)]
 
 
 def test_a_job_out_of_attempts_fails_with_worker_lost(
