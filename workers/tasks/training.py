@@ -3,7 +3,8 @@
 Each job reads its inputs (snapshot splits, registered models), trains into a staging folder with
 per-step metrics and progress streamed into the job, commits the folder as the job's ``model``
 artifact in one rename and registers it as a new version with its parent and snapshot. A re-run
-(after a crash) trains again from the start; the version is registered once per job.
+(after a crash) resumes from the job's last checkpoint (``checkpoint_dir``); the version is registered
+once per job.
 """
 
 from __future__ import annotations
