@@ -8,6 +8,8 @@
   admin or the project's manager may act on it;
 - ``annotator`` / ``reviewer`` / ``manager``: that role (or a higher one) in the project the resource belongs
   to; a global admin passes every project check;
+- ``staff``: global admins, and users who review or manage some project (P's reviewer and manager here),
+  for what is instance-wide but made from projects' data (the model registry); others get 403;
 - ``admin``: global admins only.
 
 ``test_table_covers_every_operation`` fails, naming it, for an operation of the schema without an entry
@@ -98,6 +100,7 @@ class Access(StrEnum):
     annotator = "annotator"
     reviewer = "reviewer"
     manager = "manager"
+    staff = "staff"
     admin = "admin"
 
 
@@ -111,6 +114,7 @@ ALLOWED: dict[Access, frozenset[str]] = {
     Access.annotator: frozenset({"annotator", "reviewer", "manager", "admin"}),
     Access.reviewer: frozenset({"reviewer", "manager", "admin"}),
     Access.manager: frozenset({"manager", "admin"}),
+    Access.staff: frozenset({"reviewer", "manager", "admin"}),
     Access.admin: frozenset({"admin"}),
 }
 PROJECT_SCOPED = frozenset({Access.self_, Access.annotator, Access.reviewer, Access.manager})
@@ -470,11 +474,11 @@ TABLE: dict[str, Op] = {
     "POST /api/jobs/reap": Op(Access.admin),
     "GET /api/jobs/{job_id}/artifacts": Op(Access.manager),
     "GET /api/jobs/{job_id}/artifacts/{path}": Op(Access.manager),
-    # registry (global: model versions are not project data)
+    # registry (instance-wide, but versions are trained on projects' snapshots: not for annotators)
     "POST /api/models": Op(Access.admin, body=lambda w: {"name": f"registered {w.suffix}", "source": "gpt2"}),
-    "GET /api/models": Op(Access.user),
+    "GET /api/models": Op(Access.staff),
     "GET /api/models/leaderboard": Op(Access.reviewer, query=lambda w: {"project_id": w.project_id}),
-    "GET /api/models/{model_id}": Op(Access.user),
+    "GET /api/models/{model_id}": Op(Access.staff),
     # quality and review
     "GET /api/projects/{project_id}/quality": Op(Access.reviewer),
     "GET /api/projects/{project_id}/quality/annotators": Op(Access.manager),

@@ -62,3 +62,23 @@ def project_for(
     if not principal.is_admin and _RANK[ProjectRole(role)] < _RANK[min_role]:
         raise Forbidden(f"This needs the {min_role} role in project {project_id}.")
     return access
+
+
+def reviewed_project_ids(session: Session, principal: Principal) -> list[int]:
+    """The projects the caller reviews or manages (not an admin's implicit access to all)."""
+    return list(
+        session.scalars(
+            select(ProjectMember.project_id).where(
+                ProjectMember.user_id == principal.user_id,
+                ProjectMember.role.in_([ProjectRole.reviewer, ProjectRole.manager]),
+            )
+        )
+    )
+
+
+def require_project_staff(session: Session, principal: Principal, what: str) -> None:
+    """Admins, and users who review or manage some project, may read what is instance-wide but made from
+    projects' data (the model registry: versions trained on snapshots, their evaluation metrics).
+    Annotators only label, blind; they get 403."""
+    if not principal.is_admin and not reviewed_project_ids(session, principal):
+        raise Forbidden(f"Only admins and the reviewers or managers of a project may see {what}.")

@@ -9,8 +9,8 @@ from app.deps import AdminPrincipal, CurrentPrincipal, DbSession
 from app.errors import NotFound, error_responses
 from app.jobs.kinds import JobKind
 from app.jobs.service import create_job
-from app.projects.access import project_for
-from app.projects.models import ProjectMember, ProjectRole
+from app.projects.access import project_for, require_project_staff, reviewed_project_ids
+from app.projects.models import ProjectRole
 from app.registry.leaderboard import LeaderboardEntry, leaderboard
 from app.registry.models import ModelKind, ModelStatus, ModelVersion
 from app.registry.schemas import ModelRegister, ModelRegistered, ModelVersionRead
@@ -45,11 +45,13 @@ def register_model(body: ModelRegister, admin: AdminPrincipal, session: DbSessio
     )
 
 
-@router.get("", response_model=list[ModelVersionRead], responses=error_responses(401))
+@router.get("", response_model=list[ModelVersionRead], responses=error_responses(401, 403, 422))
 def list_models(
-    _principal: CurrentPrincipal, session: DbSession, kind: ModelKind | None = None
+    principal: CurrentPrincipal, session: DbSession, kind: ModelKind | None = None
 ) -> list[ModelVersionRead]:
-    """Every model version, with its lineage (parent, job, snapshot) and metrics."""
+    """Every model version, with its lineage (parent, job, snapshot) and metrics (admins, and the reviewers
+    and managers of a project)."""
+    require_project_staff(session, principal, "the model registry")
     stmt = select(ModelVersion).order_by(ModelVersion.id)
     if kind is not None:
         stmt = stmt.where(ModelVersion.kind == kind)
@@ -70,18 +72,13 @@ def get_leaderboard(
         return leaderboard(session, [project_id])
     if principal.is_admin:
         return leaderboard(session)
-    reviewed = session.scalars(
-        select(ProjectMember.project_id).where(
-            ProjectMember.user_id == principal.user_id,
-            ProjectMember.role.in_([ProjectRole.reviewer, ProjectRole.manager]),
-        )
-    ).all()
-    return leaderboard(session, reviewed)
+    return leaderboard(session, reviewed_project_ids(session, principal))
 
 
-@router.get("/{model_id}", response_model=ModelVersionRead, responses=error_responses(401, 404))
-def get_model(model_id: IdPath, _principal: CurrentPrincipal, session: DbSession) -> ModelVersionRead:
-    """One model version."""
+@router.get("/{model_id}", response_model=ModelVersionRead, responses=error_responses(401, 403, 404))
+def get_model(model_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> ModelVersionRead:
+    """One model version (admins, and the reviewers and managers of a project)."""
+    require_project_staff(session, principal, "the model registry")
     version = session.get(ModelVersion, model_id)
     if version is None:
         raise NotFound(f"Model version {model_id} not found.")

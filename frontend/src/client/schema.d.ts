@@ -404,7 +404,8 @@ export interface paths {
         };
         /**
          * List Models
-         * @description Every model version, with its lineage (parent, job, snapshot) and metrics.
+         * @description Every model version, with its lineage (parent, job, snapshot) and metrics (admins, and the reviewers
+         *     and managers of a project).
          */
         get: operations["list_models_api_models_get"];
         put?: never;
@@ -451,7 +452,7 @@ export interface paths {
         };
         /**
          * Get Model
-         * @description One model version.
+         * @description One model version (admins, and the reviewers and managers of a project).
          */
         get: operations["get_model_api_models__model_id__get"];
         put?: never;
@@ -3724,13 +3725,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3868,6 +3878,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
