@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field
 from sqlalchemy import case, func, select
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.annotation.models import Assignment, Item, Label
 from app.annotation.states import AssignmentState
 from app.auth.models import User
+from app.errors import InvalidInput
 
 
 class ProjectProgress(BaseModel):
@@ -95,12 +97,28 @@ def project_progress(session: Session, project_id: int, now: datetime) -> Projec
     )
 
 
+def time_zone(name: str) -> ZoneInfo:
+    """An IANA time zone by name (``Europe/Berlin``, ``UTC``), or a 422 naming the ``tz`` parameter."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        detail = f"Unknown time zone {name!r}: use an IANA name such as 'Europe/Berlin'."
+        raise InvalidInput(detail, field="tz") from None
+
+
+def start_of_day(now: datetime, zone: ZoneInfo) -> datetime:
+    """The last midnight in ``zone`` before ``now``, in UTC ("today" is the caller's day, not UTC's)."""
+    local = now.astimezone(zone)
+    return datetime.combine(local.date(), time.min, tzinfo=zone).astimezone(UTC)
+
+
 def annotator_progress(
-    session: Session, project_id: int, now: datetime, user_id: int | None = None
+    session: Session, project_id: int, now: datetime, user_id: int | None = None, zone: ZoneInfo | None = None
 ) -> list[AnnotatorProgress]:
-    """One row per annotator who has worked on the project (only ``user_id`` when given)."""
+    """One row per annotator who has worked on the project (only ``user_id`` when given); their labels
+    today count from midnight in ``zone`` (UTC when not given)."""
     hour = now - timedelta(hours=1)
-    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    today = start_of_day(now, zone or ZoneInfo("UTC"))
     label_stmt = (
         select(
             Label.user_id,

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
 from app.annotation import labeling, queue, repository
 from app.annotation.models import Assignment
-from app.annotation.progress import AnnotatorProgress, ProjectProgress, annotator_progress, project_progress
+from app.annotation.progress import (
+    AnnotatorProgress,
+    ProjectProgress,
+    annotator_progress,
+    project_progress,
+    time_zone,
+)
 from app.annotation.schemas import AssignmentRead, LabelPage, LabelRead, LabelSubmit, SkipRequest
 from app.annotation.views import assignment_view
 from app.auth.principal import Principal
@@ -17,6 +25,15 @@ from app.errors import NotFound, error_responses
 from app.projects.access import ProjectAccess, project_for
 from app.projects.models import ProjectRole
 from app.types import MAX_ID, IdPath
+
+TimeZoneName = Annotated[
+    str,
+    Query(
+        min_length=1,
+        max_length=64,
+        description="IANA time zone whose midnight starts 'today' (e.g. Europe/Berlin); UTC when not given.",
+    ),
+]
 
 router = APIRouter(prefix="/api", tags=["annotation"])
 
@@ -158,22 +175,24 @@ def get_progress(project_id: IdPath, principal: CurrentPrincipal, session: DbSes
 @router.get(
     "/projects/{project_id}/progress/annotators",
     response_model=list[AnnotatorProgress],
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(401, 403, 404, 422),
 )
 def get_annotator_progress(
-    project_id: IdPath, principal: CurrentPrincipal, session: DbSession
+    project_id: IdPath, principal: CurrentPrincipal, session: DbSession, tz: TimeZoneName = "UTC"
 ) -> list[AnnotatorProgress]:
     """Per-annotator counts (manager or admin)."""
     project_for(session, principal, project_id, ProjectRole.manager)
-    return annotator_progress(session, project_id, utcnow())
+    return annotator_progress(session, project_id, utcnow(), zone=time_zone(tz))
 
 
 @router.get(
     "/projects/{project_id}/progress/me",
     response_model=AnnotatorProgress,
-    responses=error_responses(401, 404),
+    responses=error_responses(401, 404, 422),
 )
-def get_my_progress(project_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> AnnotatorProgress:
+def get_my_progress(
+    project_id: IdPath, principal: CurrentPrincipal, session: DbSession, tz: TimeZoneName = "UTC"
+) -> AnnotatorProgress:
     """My own counts in this project (today, last hour, total)."""
     project_for(session, principal, project_id)
-    return annotator_progress(session, project_id, utcnow(), principal.user_id)[0]
+    return annotator_progress(session, project_id, utcnow(), principal.user_id, zone=time_zone(tz))[0]

@@ -5050,7 +5050,10 @@ export interface operations {
     };
     get_annotator_progress_api_projects__project_id__progress_annotators_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description IANA time zone whose midnight starts 'today' (e.g. Europe/Berlin); UTC when not given. */
+                tz?: string;
+            };
             header?: never;
             path: {
                 /** @description A row id. */
@@ -5096,20 +5099,23 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
     get_my_progress_api_projects__project_id__progress_me_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description IANA time zone whose midnight starts 'today' (e.g. Europe/Berlin); UTC when not given. */
+                tz?: string;
+            };
             header?: never;
             path: {
                 /** @description A row id. */
@@ -5146,13 +5152,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

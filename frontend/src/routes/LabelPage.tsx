@@ -14,6 +14,7 @@ import { ShortcutsDialog, type Shortcut } from "../components/Annotation/Shortcu
 import { KIND_NAMES, TaskHeader } from "../components/Annotation/TaskHeader";
 import { ErrorNotice } from "../components/ui/ErrorNotice";
 import { hasModifier, isTypingTarget } from "../lib/keys";
+import { browserTimeZone } from "../lib/timeZone";
 import { useDocumentTitle } from "../lib/useDocumentTitle";
 import { useWindowKeydown } from "../lib/useWindowKeydown";
 import { myLabelsKey, projectKey } from "./queries";
@@ -50,7 +51,11 @@ function LabelScreen({ project }: { project: Project }) {
   const progress = useQuery({
     queryKey: progressMeKey(project.id),
     queryFn: () =>
-      unwrap(api.GET("/api/projects/{project_id}/progress/me", { params: { path: { project_id: project.id } } })),
+      unwrap(
+        api.GET("/api/projects/{project_id}/progress/me", {
+          params: { path: { project_id: project.id }, query: { tz: browserTimeZone() } },
+        }),
+      ),
   });
 
   useDocumentTitle(`Labeling: ${project.name}`);

@@ -9,6 +9,7 @@ import styles from "../components/Layout/Layout.module.css";
 import { ErrorNotice } from "../components/ui/ErrorNotice";
 import { ProgressBar } from "../components/ui/ProgressBar";
 import { formatNumber, formatPercent } from "../lib/format";
+import { browserTimeZone } from "../lib/timeZone";
 import { progressKey, projectsKey } from "./queries";
 import { useDocumentTitle } from "../lib/useDocumentTitle";
 
@@ -62,7 +63,12 @@ function ProjectCard({ project, canManage }: { project: Project; canManage: bool
   const path = { params: { path: { project_id: project.id } } };
   const mine = useQuery({
     queryKey: progressMeKey(project.id),
-    queryFn: () => unwrap(api.GET("/api/projects/{project_id}/progress/me", path)),
+    queryFn: () =>
+      unwrap(
+        api.GET("/api/projects/{project_id}/progress/me", {
+          params: { path: { project_id: project.id }, query: { tz: browserTimeZone() } },
+        }),
+      ),
   });
   const overall = useQuery({
     queryKey: progressKey(project.id),

@@ -8,6 +8,7 @@ import { useProjectContext } from "../../components/Layout/ProjectLayout";
 import { ErrorNotice } from "../../components/ui/ErrorNotice";
 import { ProgressBar } from "../../components/ui/ProgressBar";
 import { formatNumber, formatPercent } from "../../lib/format";
+import { browserTimeZone } from "../../lib/timeZone";
 import { annotatorsKey, progressKey } from "../queries";
 
 const REFRESH_MS = 10_000;
@@ -34,7 +35,12 @@ export function DashboardPage() {
   });
   const annotators = useQuery({
     queryKey: annotatorsKey(project.id),
-    queryFn: () => unwrap(api.GET("/api/projects/{project_id}/progress/annotators", path)),
+    queryFn: () =>
+      unwrap(
+        api.GET("/api/projects/{project_id}/progress/annotators", {
+          params: { path: { project_id: project.id }, query: { tz: browserTimeZone() } },
+        }),
+      ),
     refetchInterval: REFRESH_MS,
     enabled: canManage,
   });
