@@ -92,7 +92,11 @@ def shot(page: Page, name: str, *, full_page: bool = True) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     if full_page:  # sticky bars would be painted mid-page otherwise
         page.evaluate("window.scrollTo(0, 0)")
+    # Playwright's animations="disabled" does not reach pseudo-elements (a progress bar's fill would be
+    # caught mid-transition); the UI turns every transition off for users who ask for reduced motion.
+    page.emulate_media(reduced_motion="reduce")
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page, animations="disabled", caret="initial")
+    page.emulate_media(reduced_motion="no-preference")
 
 
 def login(page: Page, username: str, password: str = PASSWORD, *, keyboard_only: bool = False) -> None:
