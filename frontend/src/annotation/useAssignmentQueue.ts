@@ -1,8 +1,9 @@
-import { useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, unwrap } from "../client/api";
 import { ApiError, apiErrorFrom, errorMessage, NETWORK_ERROR_MESSAGE } from "../client/errors";
 import type { Assignment, LabelSubmit } from "../client/types";
+import { browserTimeZone } from "../lib/timeZone";
 
 /** An assignment plus the gap between the server's clock and ours (for the lease countdown). */
 export interface Leased {
@@ -83,6 +84,19 @@ function stillLeased(leased: Leased): boolean {
 }
 
 export const progressMeKey = (projectId: number) => ["progress", "me", projectId] as const;
+
+/** My counts in a project, "today" from the browser's midnight (the queue refreshes them after a submit). */
+export function useMyProgress(projectId: number) {
+  return useQuery({
+    queryKey: progressMeKey(projectId),
+    queryFn: () =>
+      unwrap(
+        api.GET("/api/projects/{project_id}/progress/me", {
+          params: { path: { project_id: projectId }, query: { tz: browserTimeZone() } },
+        }),
+      ),
+  });
+}
 
 /**
  * The annotator's queue for one project: the item on screen plus one prefetched item, so the next

@@ -2,7 +2,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useState } from "react";
 import { Link, useParams } from "react-router";
 import { PAIRWISE_KEYS } from "../annotation/pairwise";
-import { progressMeKey, useAssignmentQueue } from "../annotation/useAssignmentQueue";
+import { useAssignmentQueue, useMyProgress } from "../annotation/useAssignmentQueue";
 import { useLease, type LeaseClock } from "../annotation/useLease";
 import { api, unwrap } from "../client/api";
 import type { LabelSubmit, Project } from "../client/types";
@@ -14,7 +14,6 @@ import { ShortcutsDialog, type Shortcut } from "../components/Annotation/Shortcu
 import { KIND_NAMES, TaskHeader } from "../components/Annotation/TaskHeader";
 import { ErrorNotice } from "../components/ui/ErrorNotice";
 import { hasModifier, isTypingTarget } from "../lib/keys";
-import { browserTimeZone } from "../lib/timeZone";
 import { useDocumentTitle } from "../lib/useDocumentTitle";
 import { useWindowKeydown } from "../lib/useWindowKeydown";
 import { myLabelsKey, projectKey } from "./queries";
@@ -48,15 +47,7 @@ function LabelScreen({ project }: { project: Project }) {
   const [guidelinesOpen, setGuidelinesOpen] = useState(false);
   const [shortcutsOpen, setShortcutsOpen] = useState(false);
   const [notice, setNotice] = useState("");
-  const progress = useQuery({
-    queryKey: progressMeKey(project.id),
-    queryFn: () =>
-      unwrap(
-        api.GET("/api/projects/{project_id}/progress/me", {
-          params: { path: { project_id: project.id }, query: { tz: browserTimeZone() } },
-        }),
-      ),
-  });
+  const progress = useMyProgress(project.id);
 
   useDocumentTitle(`Labeling: ${project.name}`);
 

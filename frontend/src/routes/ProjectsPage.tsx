@@ -1,6 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router";
-import { progressMeKey } from "../annotation/useAssignmentQueue";
+import { useMyProgress } from "../annotation/useAssignmentQueue";
 import { useMe } from "../auth/AuthContext";
 import { api, unwrap } from "../client/api";
 import type { Project } from "../client/types";
@@ -9,7 +9,6 @@ import styles from "../components/Layout/Layout.module.css";
 import { ErrorNotice } from "../components/ui/ErrorNotice";
 import { ProgressBar } from "../components/ui/ProgressBar";
 import { formatNumber, formatPercent } from "../lib/format";
-import { browserTimeZone } from "../lib/timeZone";
 import { progressKey, projectsKey } from "./queries";
 import { useDocumentTitle } from "../lib/useDocumentTitle";
 
@@ -61,15 +60,7 @@ export function ProjectsPage() {
 
 function ProjectCard({ project, canManage }: { project: Project; canManage: boolean }) {
   const path = { params: { path: { project_id: project.id } } };
-  const mine = useQuery({
-    queryKey: progressMeKey(project.id),
-    queryFn: () =>
-      unwrap(
-        api.GET("/api/projects/{project_id}/progress/me", {
-          params: { path: { project_id: project.id }, query: { tz: browserTimeZone() } },
-        }),
-      ),
-  });
+  const mine = useMyProgress(project.id);
   const overall = useQuery({
     queryKey: progressKey(project.id),
     queryFn: () => unwrap(api.GET("/api/projects/{project_id}/progress", path)),
