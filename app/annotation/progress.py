@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field
@@ -106,19 +106,19 @@ def time_zone(name: str) -> ZoneInfo:
         raise InvalidInput(detail, field="tz") from None
 
 
-def start_of_day(now: datetime, zone: ZoneInfo) -> datetime:
+def start_of_day(now: datetime, zone: tzinfo) -> datetime:
     """The last midnight in ``zone`` before ``now``, in UTC ("today" is the caller's day, not UTC's)."""
     local = now.astimezone(zone)
     return datetime.combine(local.date(), time.min, tzinfo=zone).astimezone(UTC)
 
 
 def annotator_progress(
-    session: Session, project_id: int, now: datetime, user_id: int | None = None, zone: ZoneInfo | None = None
+    session: Session, project_id: int, now: datetime, user_id: int | None = None, zone: tzinfo = UTC
 ) -> list[AnnotatorProgress]:
     """One row per annotator who has worked on the project (only ``user_id`` when given); their labels
-    today count from midnight in ``zone`` (UTC when not given)."""
+    today count from midnight in ``zone``."""
     hour = now - timedelta(hours=1)
-    today = start_of_day(now, zone or ZoneInfo("UTC"))
+    today = start_of_day(now, zone)
     label_stmt = (
         select(
             Label.user_id,
